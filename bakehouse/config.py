@@ -1,0 +1,103 @@
+"""Run-time configuration of a Bakehouse installation.
+
+Everything is read from the environment when `load_settings()` is called, never at
+import, so tests and the Dagster code location can point the same code at a temp
+lakehouse simply by setting `BAKEHOUSE_HOME` before a run.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+LAYERS = ("bronze", "silver", "gold", "quarantine")
+LOCAL_TZ = "Asia/Shanghai"
+
+# Nothing in Bakehouse may reach for the network: every tool's telemetry is off.
+TELEMETRY_OFF_ENV = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DAGSTER_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "1",
+    "GX_ANALYTICS_ENABLED": "False",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where a Bakehouse lives and which Spark it talks to."""
+
+    home: Path
+    spark_remote: str | None = None
+
+    @property
+    def landing(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def truth(self) -> Path:
+        """Simulator ground truth; the pipeline never reads it."""
+        return self.home / "truth"
+
+    @property
+    def lake(self) -> Path:
+        return self.home / "lake"
+
+    def layer(self, layer: str) -> Path:
+        if layer not in LAYERS:
+            raise ValueError(f"unknown lake layer {layer!r}; expected one of {LAYERS}")
+        return self.lake / layer
+
+    def table_path(self, layer: str, table: str) -> Path:
+        return self.layer(layer) / table
+
+    @property
+    def warehouse(self) -> Path:
+        """The analyst DuckDB database."""
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def duckdb_extensions(self) -> Path:
+        return self.home / "duckdb_extensions"
+
+    @property
+    def mlflow_dir(self) -> Path:
+        return self.home / "mlflow"
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        # MLflow needs an absolute sqlite URI (four slashes for an absolute path).
+        return f"sqlite:///{(self.mlflow_dir / 'mlflow.db').resolve()}"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster_home"
+
+    @property
+    def pii_key_file(self) -> Path:
+        return self.home / "pii.key"
+
+    def ensure_dirs(self) -> None:
+        """Create the home's folders and Dagster's instance config (telemetry off)."""
+        for path in (self.landing, self.mlflow_dir, self.dagster_home, self.duckdb_extensions):
+            path.mkdir(parents=True, exist_ok=True)
+        for layer in LAYERS:
+            self.layer(layer).mkdir(parents=True, exist_ok=True)
+        dagster_yaml = self.dagster_home / "dagster.yaml"
+        if not dagster_yaml.exists():
+            dagster_yaml.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment, now."""
+    home = Path(os.environ.get("BAKEHOUSE_HOME", "./.bakehouse")).expanduser().resolve()
+    remote = os.environ.get("BAKEHOUSE_SPARK_REMOTE") or None
+    return Settings(home=home, spark_remote=remote)
+
+
+def apply_telemetry_off(environ: dict[str, str] | None = None) -> None:
+    """Set every tool's telemetry switch off, without overriding an explicit choice."""
+    target = os.environ if environ is None else environ
+    for name, value in TELEMETRY_OFF_ENV.items():
+        target.setdefault(name, value)

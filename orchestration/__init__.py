@@ -1,0 +1,1 @@
+"""Bakehouse's Dagster code location (see `orchestration.definitions`)."""
