@@ -1,0 +1,5 @@
+"""Seeded, deterministic simulator of the bakery chain's source-system exports."""
+
+from bakehouse.sim.engine import SimSummary, simulate
+
+__all__ = ["SimSummary", "simulate"]
