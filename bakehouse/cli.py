@@ -28,8 +28,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# Pipes and CI logs get a wide, stable layout instead of Rich's 80-column default.
+_WIDTH = None if sys.stdout.isatty() else 160
+console = Console(width=_WIDTH)
+err_console = Console(stderr=True, width=_WIDTH)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -112,7 +114,16 @@ def simulate(
     truth_dir = (truth or landing_dir.parent / "truth").resolve()
     summary = _simulate(landing_dir, truth_dir, scale, start_date, days, seed, faults)
     console.print(f"landing: {landing_dir}\ntruth:   {truth_dir}")
-    console.print(_table("Simulated extracts", summary.to_rows(), right={"files", "rows", "MB"}))
+    _print_simulation(summary)
+
+
+def _print_simulation(summary) -> None:
+    rows = [dict(zip(summary.columns, row, strict=True)) for row in summary.to_rows()]
+    title = (
+        f"Simulated extracts: {summary.days} days, {summary.faults_injected} faults injected, "
+        f"{summary.seconds:.1f} s"
+    )
+    console.print(_table(title, rows, right={"files", "rows", "bytes"}))
 
 
 def _simulate(
@@ -202,24 +213,47 @@ def _run_and_report(settings: Settings, dates: list[date]) -> bool:
     return all(n.success for n in nights)
 
 
+# FeedSummary field -> column header
+_SUMMARY_HEADERS = {
+    "feed": "feed",
+    "files": "files",
+    "rows_read": "rows read",
+    "rows_landed": "landed",
+    "rows_quarantined": "quarantined",
+    "rejected": "rejected files",
+    "duplicates": "duplicates",
+    "superseded": "superseded",
+    "unchanged": "unchanged",
+}
+
+
 def _print_bronze_summary(settings: Settings, dates: list[date]) -> None:
     try:
-        from ingestion.report import summary
+        from ingestion.report import problems, summary
     except ImportError:
         return
     rows = summary(settings, dates)
-    console.print(_table("Bronze accounting (per feed)", [r.as_dict() for r in rows], right=set()))
-    problems = [r for r in rows if r.rows_quarantined or r.files_rejected]
-    if problems:
+    display = [
+        {header: getattr(row, field) for field, header in _SUMMARY_HEADERS.items()} for row in rows
+    ]
+    numeric = set(_SUMMARY_HEADERS.values()) - {"feed"}
+    console.print(
+        _table("Bronze accounting: rows read = landed + quarantined", display, right=numeric)
+    )
+    found = problems(settings, dates)
+    if found:
+        lines = [
+            f"{p.feed}: {p.count:,} {p.kind} — {p.reason} (e.g. {p.example})" for p in found[:20]
+        ]
+        if len(found) > 20:
+            lines.append(f"... and {len(found) - 20} more")
+        lines.append(
+            f"Nothing was dropped: see {settings.layer('quarantine')} and bronze/file_ledger."
+        )
         err_console.print(
             Panel(
-                "\n".join(
-                    f"{r.feed}: {r.rows_quarantined:,} rows quarantined, "
-                    f"{r.files_rejected} files rejected"
-                    for r in problems
-                )
-                + f"\nSee {settings.layer('quarantine')} and bronze/file_ledger for reasons.",
-                title="[bold yellow]Source data problems (quarantined, not lost)",
+                "\n".join(lines),
+                title="[bold yellow]Source data problems (quarantined or rejected, not lost)",
                 border_style="yellow",
             )
         )
@@ -248,9 +282,11 @@ def demo(
     start = today - timedelta(days=days)
     console.rule(f"1. simulate {days} days from {start} at scale {scale}")
     summary = _simulate(settings.landing, settings.truth, scale, start, days, seed, faults)
-    console.print(_table("Simulated extracts", summary.to_rows()))
+    _print_simulation(summary)
     console.rule("2. run the nightly pipeline")
-    ok = _run_and_report(settings, [start + timedelta(days=i) for i in range(days)])
+    # The CRM's onboarding dump of the member base is dated the day before the first day.
+    nights = [start + timedelta(days=offset) for offset in range(-1, days)]
+    ok = _run_and_report(settings, nights)
     console.rule("3. the lakehouse")
     _print_lake(settings)
     _next_steps(settings)
@@ -270,7 +306,7 @@ def _print_lake(settings: Settings) -> None:
                 {
                     "layer": layer,
                     "table": table,
-                    "rows": lake.read_arrow(layer, table, columns=[]).num_rows,
+                    "rows": lake.row_count(layer, table),
                     "version": lake.version(layer, table),
                 }
             )

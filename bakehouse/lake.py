@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
 from deltalake import DeltaTable, write_deltalake
 
 from bakehouse.config import LAYERS, Settings
@@ -145,23 +146,35 @@ class Lake:
             self._spark().catalog.dropTempView(view)
 
     # -- delta-rs (Arrow) ----------------------------------------------------------
-    def read_arrow(
-        self,
-        layer: str,
-        table: str,
-        *,
-        columns: Sequence[str] | None = None,
-        filters: Any = None,
-    ) -> pa.Table:
-        """Read a table into Arrow through delta-rs, without Spark."""
+    def read_polars(
+        self, layer: str, table: str, *, columns: Sequence[str] | None = None
+    ) -> pl.DataFrame:
+        """Read a table with polars' Delta reader, without Spark.
+
+        delta-rs' own pyarrow-dataset path intermittently aborts the interpreter at
+        exit in this stack ("terminate called without an active exception"); polars
+        reads the Parquet files itself and does not.
+        """
         if not self.exists(layer, table):
             raise LakeError(f"{layer}.{table} does not exist at {self.path(layer, table)}")
-        dataset = DeltaTable(self.path(layer, table)).to_pyarrow_dataset()
-        return dataset.to_table(columns=list(columns) if columns else None, filter=filters)
+        frame = pl.scan_delta(self.path(layer, table))
+        if columns is not None:
+            frame = frame.select(list(columns))
+        return frame.collect()
+
+    def read_arrow(
+        self, layer: str, table: str, *, columns: Sequence[str] | None = None
+    ) -> pa.Table:
+        return self.read_polars(layer, table, columns=columns).to_arrow()
+
+    def row_count(self, layer: str, table: str) -> int:
+        """Rows in the current version, from the Delta log's file statistics (no data read)."""
+        actions = DeltaTable(self.path(layer, table)).get_add_actions(flatten=True)
+        return sum(count or 0 for count in actions.column("num_records").to_pylist())
 
     def write_arrow(
         self,
-        data: pa.Table,
+        data: pa.Table | pa.RecordBatchReader,
         layer: str,
         table: str,
         *,
@@ -169,7 +182,7 @@ class Lake:
         predicate: str | None = None,
         partition_by: Sequence[str] = (),
     ) -> None:
-        """Write Arrow data through delta-rs.
+        """Write Arrow data through delta-rs (a reader streams: memory stays one batch).
 
         With `mode="overwrite"` and a `predicate`, the rows matching the predicate are
         replaced by `data` in one atomic commit (delta-rs' replaceWhere).

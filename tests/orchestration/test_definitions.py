@@ -25,7 +25,7 @@ def test_definitions_load_with_nightly_job_and_schedule() -> None:
     schedule = defs.resolve_schedule_def("nightly_0200_shanghai")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Asia/Shanghai"
-    assert isinstance(defs.resolve_resource_defs()["lakehouse"], dg.ResourceDefinition)
+    assert isinstance(defs.resources["lakehouse"], dg.ConfigurableResource)
 
 
 def test_every_asset_is_grouped_and_documented() -> None:

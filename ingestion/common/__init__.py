@@ -1,0 +1,1 @@
+"""What every feed shares: finding, decoding, parsing, typing and landing files."""

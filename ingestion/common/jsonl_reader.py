@@ -1,0 +1,314 @@
+"""JSON-lines exports: one object per line, parsed by polars, nested values by path.
+
+The contract names nested fields by path (`member.member_id`); list and object fields
+typed `json` (`items`, `coupon_ids`, `tags`) are kept as JSON text for silver. Every
+known key is read as text (polars renders numbers, booleans and nested values as their
+JSON text), so typing is shared with the CSV and XLSX feeds.
+
+The fast path hands the file's bytes to `polars.read_ndjson` untouched: a night's
+member dump can be a gigabyte, and neither a Python loop nor a Python `str` of it is
+affordable. Only when polars refuses the file (a malformed line) are the lines checked
+one by one with orjson, and the good ones parsed by polars again.
+
+A key is "missing" at file level: absent from every record of the file. A record that
+omits a key another record has is read as null for it, exactly like a JSON null.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Collection, Iterator
+
+import orjson
+import polars as pl
+
+from ingestion.common.decoding import decode, has_undecodable, printable
+from ingestion.common.rows import (
+    RAW_LINE,
+    ROW,
+    UNTERMINATED,
+    FileRejected,
+    RawRows,
+    Reject,
+    empty_frame,
+)
+from ingestion.schemas import EXTRA_COLUMN, Feed
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _first_line_is_json(text: str) -> int:
+    for line in text.split("\n", 5)[:5]:
+        if line.strip():
+            try:
+                return int(isinstance(orjson.loads(line), dict))
+            except orjson.JSONDecodeError:
+                return 0
+    return 1  # nothing but blank lines: any encoding reads that
+
+
+def _valid_utf8(data: bytes) -> bool:
+    """UTF-8 validation in Rust: no Python `str` of a large file is ever built."""
+    try:
+        pl.Series([data], dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.ComputeError:
+        return False
+    return True
+
+
+def _overrides(feed: Feed) -> dict[str, pl.DataType]:
+    """Every contract key as text; nested paths as structs of text."""
+    overrides: dict[str, pl.DataType] = {}
+    nested: dict[str, list[str]] = {}
+    for column in feed.columns:
+        top, *rest = column.source.split(".")
+        if rest:
+            nested.setdefault(top, []).append(rest[0])
+        else:
+            overrides[top] = pl.String()
+    for top, fields in nested.items():
+        overrides[top] = pl.Struct({name: pl.String() for name in fields})
+    return overrides
+
+
+def chunks(data: bytes, size: int) -> Iterator[bytes]:
+    """`data` cut after a newline every `size` bytes or so: whole lines per chunk."""
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start + size)
+        end = len(data) if end < 0 else end + 1
+        yield data[start:end]
+        start = end
+
+
+def all_valid_utf8(data: bytes, size: int) -> bool:
+    """`_valid_utf8` chunk by chunk, so no copy of a large file is made at once."""
+    return all(_valid_utf8(chunk) for chunk in chunks(data, size))
+
+
+def merge_chunk_notes(per_chunk: list[list[str]]) -> list[str]:
+    """The notes of a file read in chunks, as if it had been read whole (same order).
+
+    Extra keys: any chunk's. Missing optional keys: those no chunk had. Blank lines:
+    summed. A note about the file's start (BOM, encoding) or end (final newline): once.
+    """
+    extras: dict[str, None] = {}
+    missing: list[set[str]] = []
+    blank = 0
+    others: dict[str, None] = {}
+    for notes in per_chunk:
+        chunk_missing: set[str] = set()
+        for note in notes:
+            kind, _, value = note.partition(":")
+            if kind == "extra_columns":
+                extras.update(dict.fromkeys(value.split(",")))
+            elif kind == "missing_optional_columns":
+                chunk_missing = set(value.split(","))
+            elif kind == "blank_lines_skipped":
+                blank += int(value)
+            else:
+                others[note] = None
+        missing.append(chunk_missing)
+    still_missing = set.intersection(*missing) if missing else set()
+    first_missing = next(
+        (n for n in per_chunk[0] if n.startswith("missing_optional_columns:")), ""
+    ).partition(":")[2]
+    merged = list(others)
+    if blank:
+        merged.append(f"blank_lines_skipped:{blank}")
+    if extras:
+        merged.append("extra_columns:" + ",".join(extras))
+    if still_missing:
+        ordered = [name for name in first_missing.split(",") if name in still_missing]
+        merged.append("missing_optional_columns:" + ",".join(ordered))
+    return merged
+
+
+def read_jsonl(feed: Feed, data: bytes, assume_present: Collection[str] = ()) -> RawRows:
+    """Read one JSON-lines export. A 0-byte file is a day with no records, not a fault.
+
+    `assume_present`: top-level keys known to be in the file though maybe not in
+    `data` (a later chunk of a file whose first chunk had them); absent here, they read
+    as null instead of making the rows `missing_column`.
+    """
+    if not data:
+        return RawRows(empty_frame(feed), [], 0, feed.encoding, ["empty_file"])
+    notes: list[str] = []
+    encoding = feed.encoding
+    rejects: list[Reject] = []
+    if feed.encoding.startswith("utf-8") and _valid_utf8(data):
+        body = data.removeprefix(_BOM)
+        if len(body) != len(data) and feed.encoding == "utf-8":
+            notes.append("bom_stripped")
+    else:
+        decoded = decode(data, feed.encoding, _first_line_is_json, perfect=1)
+        if decoded is None:
+            raise FileRejected("unrecognised_content", "first line is not a JSON object")
+        encoding = decoded.encoding
+        if decoded.note:
+            notes.append(decoded.note)
+        body = decoded.text.encode("utf-8", "surrogateescape") if not decoded.lossy else b""
+        if decoded.lossy:
+            # Re-encode line by line: undecodable lines are quarantined, others kept.
+            kept = []
+            for i, line in enumerate(decoded.text.split("\n")):
+                if has_undecodable(line):
+                    kept.append("")  # placeholder keeps numbering; rejected below
+                    rejects.append(
+                        Reject(
+                            -(i + 1),
+                            "bad_encoding",
+                            f"bytes not valid {encoding}",
+                            printable(line, encoding),
+                        )
+                    )
+                else:
+                    kept.append(line)
+            body = "\n".join(kept).encode()
+
+    terminated = body.endswith(b"\n")
+    lines = pl.Series([body], dtype=pl.Binary).cast(pl.String).str.split("\n").explode()
+    if terminated:
+        lines = lines.head(len(lines) - 1)
+    lines = lines.str.strip_suffix("\r")
+    physical = pl.int_range(1, len(lines) + 1, eager=True, dtype=pl.Int64)
+    # Rows are numbered over non-blank lines; a line holding undecodable bytes counts.
+    bad_encoding_lines = {-r.source_row for r in rejects}
+    blank = lines.str.strip_chars() == ""
+    if bad_encoding_lines:
+        blank = blank & ~physical.is_in(list(bad_encoding_lines))
+    blank_count = int(blank.sum())
+    if blank_count:
+        notes.append(f"blank_lines_skipped:{blank_count}")
+    lines, physical = lines.filter(~blank), physical.filter(~blank)
+    rows_read = len(lines)
+    row_of_physical = (
+        dict(zip(physical.to_list(), range(1, rows_read + 1), strict=True))
+        if (bad_encoding_lines)
+        else None
+    )
+    if row_of_physical:
+        rejects = [
+            Reject(row_of_physical[-r.source_row], r.reason_code, r.reason_detail, r.raw_line)
+            for r in rejects
+        ]
+    rows = pl.int_range(1, rows_read + 1, eager=True, dtype=pl.Int64)
+    good = ~physical.is_in(list(bad_encoding_lines)) if bad_encoding_lines else None
+    if rows_read == 0:
+        return RawRows(empty_frame(feed), rejects, 0, encoding, notes)
+
+    parsed = None
+    if good is None and not blank_count and b"\r" not in body:
+        parsed = _parse(feed, body)  # the common case: the bytes as they came
+    if parsed is None or len(parsed) != rows_read:
+        good = _check_lines(lines, good, terminated, rejects)
+        good_body = lines.filter(good).str.join("\n").item().encode() if good.any() else b""
+        parsed = _parse(feed, good_body) if good_body else None
+        lines, rows = lines.filter(good), rows.filter(good)
+        if parsed is None or len(parsed) != len(lines):
+            raise RuntimeError(f"{feed.name}: polars and orjson disagree on a JSON-lines file")
+    elif good is not None:
+        lines, rows = lines.filter(good), rows.filter(good)
+    return _frame(feed, parsed, lines, rows, rejects, rows_read, encoding, notes, assume_present)
+
+
+def _parse(feed: Feed, body: bytes) -> pl.DataFrame | None:
+    """Parse with polars; None when polars refuses the bytes (a malformed line)."""
+    overrides = _overrides(feed)
+    while True:
+        try:
+            return pl.read_ndjson(
+                io.BytesIO(body), infer_schema_length=None, schema_overrides=overrides
+            )
+        except pl.exceptions.SchemaFieldNotFoundError as error:
+            # A key absent from the whole file cannot be overridden; drop it and retry.
+            missing = str(error).split("\n")[0].strip()
+            if missing not in overrides:
+                raise
+            overrides.pop(missing)
+        except (pl.exceptions.ComputeError, pl.exceptions.SchemaError, ValueError):
+            return None
+
+
+def _check_lines(
+    lines: pl.Series, good: pl.Series | None, terminated: bool, rejects: list[Reject]
+) -> pl.Series:
+    """The slow path: which lines are JSON objects (quarantining the others)."""
+    ok = []
+    last = len(lines) - 1
+    already_bad = good.to_list() if good is not None else None
+    for i, line in enumerate(lines.to_list()):
+        if already_bad is not None and not already_bad[i]:
+            ok.append(False)
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            cut = i == last and not terminated
+            rejects.append(Reject(i + 1, "truncated_row" if cut else "bad_json", str(error), line))
+            ok.append(False)
+            continue
+        if not isinstance(record, dict):
+            rejects.append(
+                Reject(i + 1, "bad_json", f"not an object: {type(record).__name__}", line)
+            )
+            ok.append(False)
+            continue
+        ok.append(True)
+    return pl.Series(ok, dtype=pl.Boolean)
+
+
+def _frame(
+    feed: Feed,
+    parsed: pl.DataFrame,
+    lines: pl.Series,
+    rows: pl.Series,
+    rejects: list[Reject],
+    rows_read: int,
+    encoding: str,
+    notes: list[str],
+    assume_present: Collection[str],
+) -> RawRows:
+    parsed_keys = set(parsed.columns)
+    present = parsed_keys | set(assume_present)
+    known_top = {c.source.split(".")[0] for c in feed.columns}
+    missing_required = [
+        c.source for c in feed.columns if c.required and c.source.split(".")[0] not in present
+    ]
+    missing_optional = [
+        c.source for c in feed.columns if not c.required and c.source.split(".")[0] not in present
+    ]
+    extras = [name for name in parsed.columns if name not in known_top]
+    if extras:
+        notes.append("extra_columns:" + ",".join(extras))
+    if missing_optional:
+        notes.append("missing_optional_columns:" + ",".join(missing_optional))
+    if missing_required:
+        names = ",".join(missing_required)
+        notes.append("missing_columns:" + names)
+        rejects.extend(
+            Reject(row, f"missing_column:{names}", f"file lacks {names}", line)
+            for row, line in zip(rows.to_list(), lines.to_list(), strict=True)
+        )
+        return RawRows(empty_frame(feed), rejects, rows_read, encoding, notes)
+
+    def value(source: str) -> pl.Expr:
+        top, *rest = source.split(".")
+        if top not in parsed_keys:
+            return pl.lit(None, pl.String)
+        return pl.col(top).struct.field(rest[0]) if rest else pl.col(top)
+
+    if extras:
+        has_any = pl.any_horizontal([pl.col(name).is_not_null() for name in extras])
+        extra = pl.when(has_any).then(pl.struct(extras).struct.json_encode())
+    else:
+        extra = pl.lit(None, pl.String)
+    frame = parsed.select(
+        *[value(c.source).cast(pl.String).alias(c.name) for c in feed.columns],
+        extra.alias(EXTRA_COLUMN[0]),
+    ).with_columns(
+        rows.alias(ROW),
+        lines.alias(RAW_LINE),
+        pl.lit(False).alias(UNTERMINATED),
+    )
+    return RawRows(frame, rejects, rows_read, encoding, notes)

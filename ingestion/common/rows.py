@@ -1,0 +1,131 @@
+"""What a reader hands to typing: every data row of one file as text, plus its rejects.
+
+Readers differ (CSV, JSON lines, XLSX) but all end in the same shape, so typing,
+quarantine and accounting are written once: a frame with one string column per
+contract column (null where the file lacks it), `extra_json`, the 1-based row number,
+the row's original text, and whether it is the file's unterminated last line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import orjson
+import polars as pl
+
+from ingestion.schemas import EXTRA_COLUMN, Feed
+
+ROW = "source_row"
+RAW_LINE = "__raw_line"
+UNTERMINATED = "__unterminated"
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A row that never reached typing (unparseable line, wrong field count, ...)."""
+
+    source_row: int
+    reason_code: str
+    reason_detail: str
+    raw_line: str
+
+
+@dataclass
+class RawRows:
+    """One file, read: its rows as text, the rows already rejected, and notes."""
+
+    frame: pl.DataFrame
+    rejects: list[Reject] = field(default_factory=list)
+    rows_read: int = 0
+    encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FileRejected(Exception):
+    """The file as a whole cannot be read (empty, missing sheet, unrecognised header)."""
+
+    reason: str
+    detail: str = ""
+    encoding: str | None = None
+
+
+def empty_frame(feed: Feed) -> pl.DataFrame:
+    schema = {name: pl.String for name in text_columns(feed)}
+    schema[ROW] = pl.Int64
+    schema[RAW_LINE] = pl.String
+    schema[UNTERMINATED] = pl.Boolean
+    return pl.DataFrame(schema=schema)
+
+
+def text_columns(feed: Feed) -> list[str]:
+    return [*feed.column_names, EXTRA_COLUMN[0]]
+
+
+@dataclass(frozen=True)
+class HeaderMap:
+    """Where each contract column sits in a file's header, and what is left over."""
+
+    positions: dict[str, int]  # bronze column name -> index in the file's header
+    extras: dict[str, int]  # unknown header name -> index
+    missing_required: list[str]  # source (Chinese) header names
+    missing_optional: list[str]
+
+    def notes(self) -> list[str]:
+        notes = []
+        if self.extras:
+            notes.append("extra_columns:" + ",".join(self.extras))
+        if self.missing_optional:
+            notes.append("missing_optional_columns:" + ",".join(self.missing_optional))
+        if self.missing_required:
+            notes.append("missing_columns:" + ",".join(self.missing_required))
+        return notes
+
+
+def map_header(feed: Feed, header: list[str]) -> HeaderMap:
+    """Match a file's header to the contract by name (column order may differ)."""
+    index: dict[str, int] = {}
+    extras: dict[str, int] = {}
+    for position, raw_name in enumerate(header):
+        name = raw_name.strip().lstrip("\ufeff")
+        if name in index or name not in feed.source_headers:
+            label = name or f"column_{position + 1}"
+            while label in extras or label in index:
+                label += "#"
+            extras[label] = position
+        else:
+            index[name] = position
+    positions, missing_required, missing_optional = {}, [], []
+    for column in feed.columns:
+        if column.source in index:
+            positions[column.name] = index[column.source]
+        elif column.required:
+            missing_required.append(column.source)
+        else:
+            missing_optional.append(column.source)
+    return HeaderMap(positions, extras, missing_required, missing_optional)
+
+
+def header_score(feed: Feed, header: list[str]) -> int:
+    """How many of the contract's header names a candidate header contains."""
+    names = {name.strip().lstrip("\ufeff") for name in header}
+    return sum(1 for source in feed.source_headers if source in names)
+
+
+def extras_json(values: dict[str, str | None]) -> str | None:
+    """Extra columns' values as one JSON object; None when they are all empty."""
+    kept = {k: v for k, v in values.items() if v not in (None, "")}
+    return orjson.dumps(kept).decode() if kept else None
+
+
+def missing_column_rejects(
+    header_map: HeaderMap, raw_lines: list[str], first_row: int = 1
+) -> list[Reject]:
+    """Every row of a file lacking a required column: quarantined, not guessed at."""
+    names = ",".join(header_map.missing_required)
+    return [
+        Reject(
+            first_row + i, f"missing_column:{names}", f"file lacks required column(s) {names}", line
+        )
+        for i, line in enumerate(raw_lines)
+    ]

@@ -1,0 +1,1 @@
+"""ERP masters and movements: BOM CSV, except the monthly store costs (GBK, yyyymm)."""

@@ -1,0 +1,1 @@
+"""POS (store tills): one GBK CSV per store per day; rows get a row-local amount check."""

@@ -1,0 +1,119 @@
+"""Watch landing/ and run bronze for the business dates that new files touch.
+
+The cursor keeps the fingerprint (mtime and size: a stat, no read) of every file
+changed within the last `RETENTION_DAYS`, plus that horizon. A file is new when its
+fingerprint is not in the cursor and it changed after the horizon; a re-export has a
+new mtime, so it shows again. Sources send files at most 3 days late, so a week of
+fingerprints is ample and the cursor stays small however long landing/ grows. (A file
+copied in with an old mtime preserved is not seen here; the nightly run and the CLI's
+`ingest` of everything new still land it.)
+
+One run request per business date, restricted to the feeds whose files changed; the
+run key carries the files' fingerprints so that a re-export triggers a new run and an
+unchanged file never does twice.
+"""
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from bakehouse.config import LOCAL_TZ
+from ingestion.common.files import LandingFile, discover
+from ingestion.schemas import FEEDS
+from orchestration.defs.bronze.assets import asset_key
+from orchestration.defs.bronze.jobs import bronze_job
+from orchestration.resources import LakehouseResource
+
+RETENTION_DAYS = 7
+FIRST_PARTITION = date(2024, 1, 1)  # daily_partitions' start
+
+
+@dataclass
+class LandingCursor:
+    horizon_ns: int = 0
+    seen: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, cursor: str | None) -> "LandingCursor":
+        if not cursor:
+            return cls()
+        state = json.loads(cursor)
+        return cls(int(state["horizon_ns"]), dict(state["seen"]))
+
+    def dump(self) -> str:
+        return json.dumps({"horizon_ns": self.horizon_ns, "seen": self.seen}, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class DateRequest:
+    business_date: date
+    feeds: tuple[str, ...]
+    run_key: str
+
+
+def plan_requests(
+    files: list[LandingFile], cursor: LandingCursor, now: datetime
+) -> tuple[list[DateRequest], LandingCursor]:
+    """The run requests for files changed since the cursor, and the next cursor."""
+    changed = [
+        f
+        for f in files
+        if f.mtime_ns > cursor.horizon_ns and cursor.seen.get(f.relative) != f.fingerprint
+    ]
+    last_partition = now.astimezone(ZoneInfo(LOCAL_TZ)).date() + timedelta(days=1)
+    by_date: dict[date, list[LandingFile]] = defaultdict(list)
+    for landing_file in changed:
+        business_date = landing_file.business_date
+        if business_date is not None and FIRST_PARTITION <= business_date <= last_partition:
+            by_date[business_date].append(landing_file)
+    requests = []
+    for business_date, date_files in sorted(by_date.items()):
+        feeds = sorted(
+            {
+                feed.name
+                for f in date_files
+                for feed in ([f.feed] if f.feed else [x for x in FEEDS if x.source == f.source])
+            }
+        )
+        digest = hashlib.sha256(
+            "\n".join(sorted(f"{f.relative}@{f.fingerprint}" for f in date_files)).encode()
+        ).hexdigest()[:16]
+        requests.append(DateRequest(business_date, tuple(feeds), f"{business_date}:{digest}"))
+    horizon_ns = int((now - timedelta(days=RETENTION_DAYS)).timestamp() * 1e9)
+    next_cursor = LandingCursor(
+        horizon_ns=max(horizon_ns, cursor.horizon_ns),
+        seen={f.relative: f.fingerprint for f in files if f.mtime_ns > horizon_ns},
+    )
+    return requests, next_cursor
+
+
+@dg.sensor(
+    job=bronze_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Runs bronze for the business dates of new, late or re-exported landing files.",
+)
+def bronze_landing_sensor(
+    context: dg.SensorEvaluationContext, lakehouse: LakehouseResource
+) -> dg.SensorResult:
+    files = discover(lakehouse.settings.landing)
+    requests, next_cursor = plan_requests(
+        files, LandingCursor.parse(context.cursor), datetime.now(UTC)
+    )
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=request.run_key,
+                partition_key=request.business_date.isoformat(),
+                asset_selection=[asset_key(name) for name in request.feeds],
+                tags={"bakehouse/trigger": "landing_sensor"},
+            )
+            for request in requests
+        ],
+        cursor=next_cursor.dump(),
+    )
