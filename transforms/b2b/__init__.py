@@ -1,0 +1,1 @@
+"""B2B (wholesale) customers and order lines from the ERP."""

@@ -1,0 +1,1 @@
+"""Helpers shared by the silver domains: money, bronze reading, identities, writes."""

@@ -1,0 +1,1 @@
+"""Store operating costs from the ERP."""

@@ -1,0 +1,1 @@
+"""Store stock movements from the ERP."""

@@ -1,0 +1,1 @@
+"""Conformed masters from the ERP snapshots: stores, products and their platform maps."""

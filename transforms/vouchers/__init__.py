@@ -1,0 +1,1 @@
+"""Douyin vouchers from sale to redemption."""
