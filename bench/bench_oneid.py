@@ -1,0 +1,321 @@
+"""OneID benchmarks: the nightly identity graph at SF1, `resolve` on 100k records, and
+the accuracy run against the simulator's truth.
+
+    .venv/bin/python bench/bench_oneid.py graph --members 2000000
+    .venv/bin/python bench/bench_oneid.py resolve --people 40000
+    .venv/bin/python bench/bench_oneid.py evaluate --scale 0.1 --days 14
+
+`graph` writes a synthetic bronze member base (members with card, phone, unionid,
+openid; POS tickets with card and phone, some with a new phone; WeCom contacts; store
+phones typed next to many cards; Meituan orders with masked phones) with the bronze
+contract's schema, then times `run_identity` (Sail in-process, so the peak RSS
+includes the engine). `resolve` generates labelled records (`labelled_people`, about
+2.5 records per person) and scores the output. `evaluate` runs the simulator, ingests,
+resolves and scores against truth/identifiers.parquet. Each prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bakehouse.config import Settings, apply_telemetry_off
+from ingestion.schemas import FEEDS_BY_NAME, LINEAGE_COLUMNS
+
+NIGHT = date(2026, 11, 1)
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _arrow_type(type_name: str) -> pa.DataType:
+    return {
+        "string": pa.string(),
+        "json": pa.string(),
+        "int": pa.int64(),
+        "bool": pa.bool_(),
+        "date": pa.date32(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+    }.get(type_name, pa.decimal128(18, 2))
+
+
+def _bronze(name: str, columns: dict[str, pa.Array | list], rows: int) -> pa.Table:
+    """A bronze table with every contract column (nulls where not given)."""
+    feed = FEEDS_BY_NAME[name]
+    spec = [(c.name, c.type) for c in feed.columns] + list(LINEAGE_COLUMNS)
+    arrays = {}
+    for column, type_name in spec:
+        type_ = _arrow_type(type_name)
+        if column in columns:
+            arrays[column] = pa.array(columns[column], type=type_)
+        elif column == "business_date":
+            arrays[column] = pa.array([NIGHT] * rows, type=type_)
+        else:
+            arrays[column] = pa.nulls(rows, type=type_)
+    return pa.table(arrays)
+
+
+def synthetic_bronze(lake, members: int, seed: int = 1) -> dict[str, int]:
+    """Write an SF-sized identifier base to bronze; returns row counts."""
+    rng = np.random.default_rng(seed)
+    ids = np.arange(members)
+    phone = 13_000_000_000 + (ids * 7_919 + 12_345) % 6_000_000_000
+    stores = np.array([f"S{i:03d}" for i in range(200)])
+    home = rng.integers(0, 200, members)
+    member_ids = [f"U{i:09d}" for i in ids]
+    cards = [f"M{i:010d}" for i in ids]
+    phones = phone.astype(str).tolist()
+    lake.write_arrow(
+        _bronze(
+            "mp_members",
+            {
+                "member_id": member_ids,
+                "card_no": cards,
+                "phone": phones,
+                "unionid": [f"oUn{i:016x}" for i in ids],
+                "openid": [f"oOp{i:016x}" for i in ids],
+                "name": ["张伟"] * members,
+                "gender": ["U"] * members,
+                "registered_at": [None] * members,
+                "register_channel": ["POS"] * members,
+                "register_store": stores[home].tolist(),
+                "is_deleted": [False] * members,
+            },
+            members,
+        ),
+        "bronze",
+        "mp_members",
+        mode="overwrite",
+    )
+    # POS: half the members show card + phone; 5% a second phone; walk-in store phones.
+    shoppers = rng.choice(members, members // 2, replace=False)
+    movers = shoppers[: members // 20]
+    walk_in_cards = rng.choice(members, 200 * 20, replace=False)
+    ticket_cards = np.concatenate([shoppers, movers, walk_in_cards])
+    ticket_phones = np.concatenate(
+        [
+            phone[shoppers],
+            19_000_000_000 + movers,
+            18_000_000_000 + np.repeat(np.arange(200), 20),
+        ]
+    )
+    tickets = ticket_cards.size
+    lake.write_arrow(
+        _bronze(
+            "pos_sales",
+            {
+                "store_code": stores[home[ticket_cards]].tolist(),
+                "ticket_no": [f"T{i:09d}" for i in range(tickets)],
+                "doc_type": ["销售"] * tickets,
+                "member_card_no": [cards[i] for i in ticket_cards],
+                "member_phone": ticket_phones.astype(str).tolist(),
+                "line_no": [1] * tickets,
+            },
+            tickets,
+        ),
+        "bronze",
+        "pos_sales",
+        mode="overwrite",
+    )
+    wecom = rng.choice(members, members // 10, replace=False)
+    lake.write_arrow(
+        _bronze(
+            "wecom_contacts",
+            {
+                "external_userid": [f"wm{i:012x}" for i in wecom],
+                "unionid": [f"oUn{i:016x}" for i in wecom],
+                "staff_id": ["S1"] * wecom.size,
+                "store_code": stores[home[wecom]].tolist(),
+                "remark_phone": [f"{p // 10**8} {p % 10**8:08d}" for p in phone[wecom]],
+            },
+            wecom.size,
+        ),
+        "bronze",
+        "wecom_contacts",
+        mode="overwrite",
+    )
+    buyers = rng.choice(members, members // 20, replace=False)
+    masked = [f"{str(p)[:3]}****{str(p)[-4:]}" for p in phone[buyers]]
+    lake.write_arrow(
+        _bronze(
+            "meituan_orders",
+            {
+                "order_id": [f"MT{i:012d}" for i in range(buyers.size)],
+                "meituan_store_id": [f"MT{h:06d}" for h in home[buyers]],
+                "masked_phone": masked,
+                "masked_address": ["上海市**路**号"] * buyers.size,
+                "meituan_user_id": [f"mt{i:010x}" for i in buyers],
+                "ordered_at": [None] * buyers.size,
+            },
+            buyers.size,
+        ),
+        "bronze",
+        "meituan_orders",
+        mode="overwrite",
+    )
+    lake.write_arrow(
+        _bronze(
+            "erp_stores",
+            {
+                "store_code": stores.tolist(),
+                "city": ["上海市"] * 200,
+                "meituan_store_id": [f"MT{h:06d}" for h in range(200)],
+            },
+            200,
+        ),
+        "bronze",
+        "erp_stores",
+        mode="overwrite",
+    )
+    return {
+        "mp_members": members,
+        "pos_tickets": tickets,
+        "wecom": int(wecom.size),
+        "meituan_orders": int(buyers.size),
+    }
+
+
+def bench_graph(members: int, home: Path) -> dict:
+    from bakehouse.lake import Lake
+    from bakehouse.spark import spark_session
+    from transforms.identity.pipeline import run_identity
+
+    settings = Settings(home=home)
+    settings.ensure_dirs()
+    lake = Lake(settings, spark_session())
+    started = time.perf_counter()
+    rows = synthetic_bronze(lake, members)
+    generated = time.perf_counter() - started
+    started = time.perf_counter()
+    summary = run_identity(lake, night=NIGHT, key=b"bench-key")
+    seconds = time.perf_counter() - started
+    return {
+        "bench": "oneid_graph",
+        "members": members,
+        "bronze_rows": rows,
+        "generate_s": round(generated, 1),
+        "run_identity_s": round(seconds, 1),
+        "identifiers": summary.identifiers,
+        "clusters": summary.clusters,
+        "shared_identifiers": summary.shared_identifiers,
+        "probabilistic_links": summary.probabilistic_links,
+        "cc_rounds": summary.rounds,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def bench_resolve(people: int, home: Path) -> dict:
+    import polars as pl
+
+    from transforms.identity.evaluate import labelled_people, pairwise_scores
+    from transforms.identity.resolve import resolve_file
+
+    records = labelled_people(people, seed=5)
+    source, output = home / "people.csv", home / "clusters.csv"
+    home.mkdir(parents=True, exist_ok=True)
+    records.drop("true_id").write_csv(source)
+    started = time.perf_counter()
+    summary = resolve_file(source, output)
+    seconds = time.perf_counter() - started
+    predicted = pl.read_csv(output, infer_schema=False)
+    scores = pairwise_scores(
+        predicted.join(records.select("record_id", "true_id"), on="record_id").select(
+            pl.col("person_id").alias("predicted"), pl.col("true_id").alias("truth")
+        )
+    )
+    return {
+        "bench": "resolve",
+        "records": records.height,
+        "people": people,
+        "seconds": round(seconds, 1),
+        "peak_rss_mb": _peak_rss_mb(),
+        **{
+            k: v
+            for k, v in scores.as_dict().items()
+            if k in {"precision", "recall", "f1", "over_merge_rate"}
+        },
+        "deterministic_links": summary.deterministic_links,
+        "probabilistic_links": summary.probabilistic_links,
+    }
+
+
+def bench_evaluate(scale: float, days: int, home: Path) -> dict:
+    from bakehouse.lake import Lake
+    from bakehouse.pii import load_key
+    from bakehouse.sim.engine import simulate
+    from bakehouse.spark import spark_session
+    from ingestion.pipeline import ingest
+    from transforms.identity.evaluate import evaluate_oneid
+    from transforms.identity.pipeline import run_identity
+
+    os.environ.setdefault("BAKEHOUSE_PII_KEY", "bench-key-not-secret")
+    settings = Settings(home=home)
+    settings.ensure_dirs()
+    timings = {}
+    started = time.perf_counter()
+    simulate(settings.landing, settings.truth, scale=scale, start=NIGHT, days=days, seed=42)
+    timings["simulate_s"] = round(time.perf_counter() - started, 1)
+    started = time.perf_counter()
+    ingest(settings)
+    timings["ingest_s"] = round(time.perf_counter() - started, 1)
+    lake = Lake(settings, spark_session())
+    key = load_key(settings.pii_key_file)
+    started = time.perf_counter()
+    summary = run_identity(lake, key=key)
+    timings["run_identity_s"] = round(time.perf_counter() - started, 1)
+    scores = evaluate_oneid(lake, settings.truth, key)
+    return {
+        "bench": "oneid_evaluate",
+        "scale": scale,
+        "days": days,
+        **timings,
+        "identifiers": summary.identifiers,
+        "clusters": summary.clusters,
+        "probabilistic_links": summary.probabilistic_links,
+        "shared_identifiers": summary.shared_identifiers,
+        "coverage": scores["coverage"],
+        "shared_in_map": scores["shared_in_map"],
+        **{name: scores[name].as_dict() for name in ("overall", "strong", "weak")},
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def main() -> None:
+    apply_telemetry_off()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    graph = sub.add_parser("graph")
+    graph.add_argument("--members", type=int, default=2_000_000)
+    resolve = sub.add_parser("resolve")
+    resolve.add_argument("--people", type=int, default=40_000)
+    evaluate = sub.add_parser("evaluate")
+    evaluate.add_argument("--scale", type=float, default=0.1)
+    evaluate.add_argument("--days", type=int, default=14)
+    for command in (graph, resolve, evaluate):
+        command.add_argument("--home", type=Path, default=None)
+    args = parser.parse_args()
+    home = args.home or Path(tempfile.mkdtemp(prefix="bench-oneid-"))
+    if args.command == "graph":
+        result = bench_graph(args.members, home)
+    elif args.command == "resolve":
+        result = bench_resolve(args.people, home)
+    else:
+        result = bench_evaluate(args.scale, args.days, home)
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""The Dagster multi-asset materialises the four silver tables with their metadata."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.defs.identity.assets import oneid
+from orchestration.resources import LakehouseResource
+
+
+def test_oneid_asset_materialises_with_metadata(settings, write_bronze, make_member):
+    write_bronze(
+        "mp_members",
+        [
+            make_member("U1", card_no="M0000000001", phone="13800000001", unionid="oUn1"),
+            make_member("U2", card_no="M0000000002", phone="13900000002"),
+        ],
+    )
+    result = dg.materialize(
+        [oneid], resources={"lakehouse": LakehouseResource(home=str(settings.home))}
+    )
+    assert result.success
+    materialised = {
+        event.asset_key.to_user_string(): event.materialization.metadata
+        for event in result.get_asset_materialization_events()
+    }
+    assert set(materialised) == {
+        "silver/identity_map",
+        "silver/members",
+        "silver/pii_vault",
+        "silver/identity_audit",
+    }
+    metadata = materialised["silver/identity_map"]
+    assert metadata["clusters"].value == 2
+    assert metadata["identifiers"].value == 7
+    assert {"merges", "splits"} <= set(metadata)

@@ -1,0 +1,336 @@
+"""From bronze rows to identifier observations: who was seen with what, where and when.
+
+Every source record that carries identifiers becomes one *record* (`record_key`) with
+one observation row per (normalised) identifier on it. Two identifiers on the same
+record are a deterministic edge of the identity graph: the CRM member record ties
+member_id, card, phone, unionid and openid; a POS ticket its card and typed phone (and
+the Douyin buyer whose voucher paid for it); a WeCom contact its external id, unionid
+and the phone the staff typed; a mini-program order its member's ids. Platform orders
+carry one platform user id each, plus weak evidence (masked phone, store, address,
+time) that the probabilistic model in `linkage.py` weighs.
+
+Clear values live only in these in-memory frames: `resolution.py` hashes them before
+anything is written, and only `profiles.pii_vault` keeps some in clear.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bakehouse.pii import normalize_phone_col
+from transforms.identity import config as c
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+
+OBSERVATION_COLUMNS = ("record_key", "source", "id_type", "id_value", "business_date")
+VOIDED = "作废"
+
+
+def _clean(column: Column | str) -> Column:
+    """Trimmed, NFKC-insensitive enough for system-generated ids: empty is null."""
+    from pyspark.sql import functions as F
+
+    col = F.col(column) if isinstance(column, str) else column
+    trimmed = F.trim(col.cast("string"))
+    return F.when(trimmed != "", trimmed)
+
+
+def _card(column: str) -> Column:
+    """Card numbers trimmed, exactly as silver/orders hashes them, so the map joins."""
+    return _clean(column)
+
+
+def _melt(frame: DataFrame, source: str, id_columns: dict[str, Column]) -> DataFrame:
+    """One observation per non-null identifier of each record of `frame`."""
+    from pyspark.sql import functions as F
+
+    pairs = F.array(
+        *[
+            F.struct(F.lit(id_type).alias("id_type"), value.alias("id_value"))
+            for id_type, value in id_columns.items()
+        ]
+    )
+    return (
+        frame.select("record_key", "business_date", F.explode(pairs).alias("obs"))
+        .select(
+            "record_key",
+            F.lit(source).alias("source"),
+            F.col("obs.id_type").alias("id_type"),
+            F.col("obs.id_value").alias("id_value"),
+            "business_date",
+        )
+        .where(F.col("id_value").isNotNull())
+    )
+
+
+def member_observations(mp_members: DataFrame) -> DataFrame:
+    """Every version of a CRM member ties its ids together (old phones stay linked)."""
+    from pyspark.sql import functions as F
+
+    records = mp_members.withColumn("record_key", F.concat(F.lit("member:"), "member_id"))
+    return _melt(
+        records,
+        "mp_members",
+        {
+            c.MEMBER_ID: _clean("member_id"),
+            c.CARD: _card("card_no"),
+            c.PHONE: normalize_phone_col("phone"),
+            c.UNIONID: _clean("unionid"),
+            c.OPENID: _clean("openid"),
+        },
+    )
+
+
+def pos_tickets(pos_sales: DataFrame) -> DataFrame:
+    """One row per non-voided ticket with the identifiers typed at the till."""
+    from pyspark.sql import functions as F
+
+    return (
+        pos_sales.where(F.coalesce(F.col("doc_type"), F.lit("")) != VOIDED)
+        .groupBy("store_code", "ticket_no")
+        .agg(
+            F.max("member_card_no").alias("member_card_no"),
+            F.max("member_phone").alias("member_phone"),
+            F.max(_clean("voucher_code")).alias("voucher_code"),
+            F.min("sold_at").alias("sold_at"),
+            F.min("business_date").alias("business_date"),
+        )
+        .withColumn("record_key", F.concat_ws(":", F.lit("pos"), "store_code", "ticket_no"))
+    )
+
+
+def pos_observations(pos_sales: DataFrame, douyin_orders: DataFrame | None) -> DataFrame:
+    """Card and phone of a ticket, and the Douyin buyer whose voucher (券码) paid for it."""
+    from pyspark.sql import functions as F
+
+    tickets = pos_tickets(pos_sales)
+    if douyin_orders is not None:
+        buyers = douyin_orders.select(
+            _clean("voucher_code").alias("voucher_code"),
+            _clean("douyin_open_id").alias("douyin_open_id"),
+        ).where(F.col("voucher_code").isNotNull() & F.col("douyin_open_id").isNotNull())
+        buyers = buyers.groupBy("voucher_code").agg(F.min("douyin_open_id").alias("douyin_open_id"))
+        tickets = tickets.join(buyers, "voucher_code", "left")
+    else:
+        tickets = tickets.withColumn("douyin_open_id", F.lit(None).cast("string"))
+    return _melt(
+        tickets,
+        "pos_sales",
+        {
+            c.CARD: _card("member_card_no"),
+            c.PHONE: normalize_phone_col("member_phone"),
+            c.DOUYIN_OPEN_ID: F.col("douyin_open_id"),
+        },
+    )
+
+
+def mp_order_observations(mp_orders: DataFrame) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    records = mp_orders.withColumn("record_key", F.concat(F.lit("mp:"), "order_id"))
+    return _melt(
+        records,
+        "mp_orders",
+        {
+            c.MEMBER_ID: _clean("member_id"),
+            c.UNIONID: _clean("member_unionid"),
+            c.OPENID: _clean("member_openid"),
+            c.PHONE: normalize_phone_col("member_phone"),
+        },
+    )
+
+
+def wecom_observations(wecom_contacts: DataFrame) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    records = wecom_contacts.withColumn("record_key", F.concat(F.lit("wecom:"), "external_userid"))
+    return _melt(
+        records,
+        "wecom_contacts",
+        {
+            c.WECOM_EXTERNAL_ID: _clean("external_userid"),
+            c.UNIONID: _clean("unionid"),
+            c.PHONE: normalize_phone_col("remark_phone"),
+        },
+    )
+
+
+def platform_observations(
+    orders: DataFrame, source: str, id_type: str, user_column: str
+) -> DataFrame:
+    """A platform order names one platform user: a node, linked by `linkage` if at all."""
+    from pyspark.sql import functions as F
+
+    records = orders.withColumn(
+        "record_key", F.concat_ws(":", F.lit(source), *_order_key_columns(orders))
+    )
+    return _melt(records, source, {id_type: _clean(user_column)})
+
+
+def _order_key_columns(orders: DataFrame) -> list[str]:
+    return [name for name in ("order_id", "voucher_code") if name in orders.columns]
+
+
+def all_observations(bronze: dict[str, DataFrame]) -> DataFrame:
+    """Observations from every bronze table present (a missing source adds nothing)."""
+    parts: list[DataFrame] = []
+    if (members := bronze.get("mp_members")) is not None:
+        parts.append(member_observations(members))
+    if (pos := bronze.get("pos_sales")) is not None:
+        parts.append(pos_observations(pos, bronze.get("douyin_orders")))
+    if (mp_orders := bronze.get("mp_orders")) is not None:
+        parts.append(mp_order_observations(mp_orders))
+    if (wecom := bronze.get("wecom_contacts")) is not None:
+        parts.append(wecom_observations(wecom))
+    platform_sources = (
+        ("douyin_orders", c.DOUYIN_OPEN_ID, "douyin_open_id"),
+        ("meituan_orders", c.MEITUAN_USER_ID, "meituan_user_id"),
+        ("eleme_orders", c.ELEME_USER_ID, "eleme_user_id"),
+    )
+    for table, id_type, column in platform_sources:
+        if (orders := bronze.get(table)) is not None:
+            parts.append(platform_observations(orders, table, id_type, column))
+    if not parts:
+        raise ValueError("no bronze table with identifiers: ingest some landing files first")
+    observations = parts[0]
+    for part in parts[1:]:
+        observations = observations.unionByName(part)
+    return observations.select(*OBSERVATION_COLUMNS)
+
+
+# -- weak evidence for the probabilistic model --------------------------------------------
+PLATFORM_ACTIVITY_COLUMNS = ("id_type", "id_value", "masked_phone", "store_code", "address", "at")
+PERSON_ACTIVITY_COLUMNS = ("id_type", "id_value", "store_code", "at")
+
+
+def _store_map(erp_stores: DataFrame | None, platform_column: str) -> DataFrame | None:
+    """Platform store id -> ERP store code; the ERP master is the only such map."""
+    from pyspark.sql import functions as F
+
+    if erp_stores is None:
+        return None
+    return (
+        erp_stores.select(
+            _clean(platform_column).alias("platform_store"), F.col("store_code").alias("erp_store")
+        )
+        .where(F.col("platform_store").isNotNull())
+        .groupBy("platform_store")
+        .agg(F.max("erp_store").alias("erp_store"))
+    )
+
+
+def _with_erp_store(frame: DataFrame, mapping: DataFrame | None) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    if mapping is None:
+        return frame.withColumn("store_code", F.col("platform_store"))
+    return frame.join(mapping, "platform_store", "left").withColumn(
+        "store_code", F.coalesce("erp_store", "platform_store")
+    )
+
+
+def platform_activity(bronze: dict[str, DataFrame]) -> DataFrame | None:
+    """Per platform order: the platform user, masked phone, ERP store, address, time."""
+    from pyspark.sql import functions as F
+
+    erp_stores = bronze.get("erp_stores")
+    parts: list[DataFrame] = []
+    if (meituan := bronze.get("meituan_orders")) is not None:
+        frame = meituan.select(
+            F.lit(c.MEITUAN_USER_ID).alias("id_type"),
+            _clean("meituan_user_id").alias("id_value"),
+            _clean("masked_phone").alias("masked_phone"),
+            _clean("meituan_store_id").alias("platform_store"),
+            _clean("masked_address").alias("address"),
+            F.col("ordered_at").alias("at"),
+        )
+        parts.append(_with_erp_store(frame, _store_map(erp_stores, "meituan_store_id")))
+    if (eleme := bronze.get("eleme_orders")) is not None:
+        frame = eleme.select(
+            F.lit(c.ELEME_USER_ID).alias("id_type"),
+            _clean("eleme_user_id").alias("id_value"),
+            _clean("masked_phone").alias("masked_phone"),
+            _clean("eleme_store_id").alias("platform_store"),
+            F.lit(None).cast("string").alias("address"),
+            F.col("ordered_at").alias("at"),
+        )
+        parts.append(_with_erp_store(frame, _store_map(erp_stores, "eleme_store_id")))
+    if (douyin := bronze.get("douyin_orders")) is not None:
+        verifications = bronze.get("douyin_verifications")
+        frame = douyin.select(
+            _clean("voucher_code").alias("voucher_code"),
+            F.lit(c.DOUYIN_OPEN_ID).alias("id_type"),
+            _clean("douyin_open_id").alias("id_value"),
+            _clean("masked_phone").alias("masked_phone"),
+            F.lit(None).cast("string").alias("address"),
+            F.col("ordered_at").alias("at"),
+        )
+        if verifications is not None:
+            redeemed_at = verifications.groupBy(_clean("voucher_code").alias("voucher_code")).agg(
+                F.max(_clean("douyin_poi")).alias("platform_store")
+            )
+            frame = frame.join(redeemed_at, "voucher_code", "left")
+        else:
+            frame = frame.withColumn("platform_store", F.lit(None).cast("string"))
+        parts.append(_with_erp_store(frame, _store_map(erp_stores, "douyin_poi")))
+    if not parts:
+        return None
+    activity = parts[0].select(*PLATFORM_ACTIVITY_COLUMNS)
+    for part in parts[1:]:
+        activity = activity.unionByName(part.select(*PLATFORM_ACTIVITY_COLUMNS))
+    return activity.where(F.col("id_value").isNotNull())
+
+
+def person_activity(bronze: dict[str, DataFrame]) -> DataFrame | None:
+    """Where and when strong identifiers were seen: the stores a person frequents."""
+    from pyspark.sql import functions as F
+
+    parts: list[DataFrame] = []
+    if (pos := bronze.get("pos_sales")) is not None:
+        tickets = pos_tickets(pos)
+        for id_type, value in (
+            (c.CARD, _card("member_card_no")),
+            (c.PHONE, normalize_phone_col("member_phone")),
+        ):
+            parts.append(
+                tickets.select(
+                    F.lit(id_type).alias("id_type"),
+                    value.alias("id_value"),
+                    "store_code",
+                    F.col("sold_at").alias("at"),
+                )
+            )
+    if (mp_orders := bronze.get("mp_orders")) is not None:
+        parts.append(
+            mp_orders.select(
+                F.lit(c.MEMBER_ID).alias("id_type"),
+                _clean("member_id").alias("id_value"),
+                "store_code",
+                F.col("created_at").alias("at"),
+            )
+        )
+    if (members := bronze.get("mp_members")) is not None:
+        parts.append(
+            members.select(
+                F.lit(c.MEMBER_ID).alias("id_type"),
+                _clean("member_id").alias("id_value"),
+                F.col("register_store").alias("store_code"),
+                F.lit(None).cast("timestamp").alias("at"),
+            )
+        )
+    if (wecom := bronze.get("wecom_contacts")) is not None:
+        parts.append(
+            wecom.select(
+                F.lit(c.WECOM_EXTERNAL_ID).alias("id_type"),
+                _clean("external_userid").alias("id_value"),
+                "store_code",
+                F.col("added_at").alias("at"),
+            )
+        )
+    if not parts:
+        return None
+    activity = parts[0]
+    for part in parts[1:]:
+        activity = activity.unionByName(part)
+    return activity.where(F.col("id_value").isNotNull() & F.col("store_code").isNotNull())
