@@ -79,20 +79,34 @@ class Lake:
         partition_by: Sequence[str] = (),
         replace_where: str | None = None,
     ) -> None:
-        """Write a frame: `append`, `overwrite`, or overwrite only `replace_where` rows.
+        """Write a frame: `append`, `overwrite`, or replace only the `replace_where` rows.
 
-        A replaceWhere write is atomic: readers see the old rows or the new ones.
+        Replacing is one atomic commit (readers see the old rows or the new ones). It is
+        a key-less `MERGE ... ON false` that inserts every source row and deletes the
+        target rows matching the predicate: Delta's replaceWhere semantics, without
+        Sail 0.7's replaceWhere, which fails on timestamp columns when the session time
+        zone is not UTC.
         """
         if mode not in {"append", "overwrite"}:
             raise LakeError(f"unsupported write mode {mode!r}")
-        writer = df.write.format("delta").mode(mode)
-        if partition_by:
-            writer = writer.partitionBy(*partition_by)
         if replace_where is not None:
             if mode != "overwrite":
                 raise LakeError("replace_where needs mode='overwrite'")
             if self.exists(layer, table):
-                writer = writer.option("replaceWhere", replace_where)
+                self._merge_sql(
+                    df,
+                    layer,
+                    table,
+                    "false",
+                    [
+                        "WHEN NOT MATCHED THEN INSERT *",
+                        f"WHEN NOT MATCHED BY SOURCE AND ({replace_where}) THEN DELETE",
+                    ],
+                )
+                return
+        writer = df.write.format("delta").mode(mode)
+        if partition_by:
+            writer = writer.partitionBy(*partition_by)
         writer.save(self.path(layer, table))
 
     def merge(
@@ -128,8 +142,6 @@ class Lake:
                 f"merge into {layer}.{table}: columns differ; "
                 f"not in target {missing_in_target}, not in source {missing_in_source_cols}"
             )
-        view = f"merge_source_{uuid.uuid4().hex}"
-        source.createOrReplaceTempView(view)
         on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
         clauses = []
         if delete_when:
@@ -137,10 +149,17 @@ class Lake:
         clauses.append("WHEN MATCHED THEN UPDATE SET *")
         insert_guard = f" AND NOT ({delete_when})" if delete_when else ""
         clauses.append(f"WHEN NOT MATCHED{insert_guard} THEN INSERT *")
+        self._merge_sql(source, layer, table, on, clauses)
+
+    def _merge_sql(
+        self, source: DataFrame, layer: str, table: str, on: str, clauses: Sequence[str]
+    ) -> None:
+        view = f"merge_source_{uuid.uuid4().hex}"
+        source.createOrReplaceTempView(view)
         try:
             self._spark().sql(
-                f"MERGE INTO delta.`{self.path(layer, table)}` AS t USING {view} AS s ON {on} "
-                + " ".join(clauses)
+                f"MERGE INTO delta.`{self.path(layer, table)}` AS t USING {view} AS s "
+                f"ON {on} " + " ".join(clauses)
             ).collect()
         finally:
             self._spark().catalog.dropTempView(view)
