@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import queue
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -34,10 +36,16 @@ from ingestion.common.arrow import arrow_schema, sql_literal, to_arrow
 from ingestion.common.casting import REASON, type_rows
 from ingestion.common.csv_reader import read_csv
 from ingestion.common.files import LandingFile, discover, in_scope, validate_feed_names
-from ingestion.common.jsonl_reader import all_valid_utf8, chunks, merge_chunk_notes, read_jsonl
+from ingestion.common.jsonl_reader import (
+    all_valid_utf8,
+    chunks,
+    merge_chunk_notes,
+    raw_lines,
+    read_jsonl,
+)
 from ingestion.common.ledger import DUPLICATE, LANDED, REJECTED, Ledger
 from ingestion.common.quarantine import QUARANTINE_SCHEMA, from_rejects, from_typing_failures
-from ingestion.common.rows import ROW, FileRejected, RawRows
+from ingestion.common.rows import RAW_LINE, ROW, FileRejected, RawRows
 from ingestion.meituan.xlsx import read_xlsx
 from ingestion.pos.checks import flag_rows
 from ingestion.report import FileOutcome, IngestReport, feed_label
@@ -284,10 +292,23 @@ class _Stream:
     """A large JSON-lines file read chunk by chunk as bronze consumes it.
 
     Its ledger `row` gets rows_read and the merged notes once the last chunk is read.
+    Each frame comes with how to recover its raw lines when the reader kept none
+    (`_RawLines`), else None.
     """
 
     row: dict[str, Any]
-    frames: Iterator[pl.DataFrame]
+    frames: Iterator[tuple[pl.DataFrame, _RawLines | None]]
+
+
+@dataclass(frozen=True)
+class _RawLines:
+    """A chunk read without raw lines: row `offset + n` is line n of `body`."""
+
+    body: bytes
+    offset: int
+
+    def of(self, rows: pl.Series) -> pl.Series:
+        return raw_lines(self.body, rows - self.offset)
 
 
 def _stream(
@@ -309,16 +330,17 @@ def _stream(
     if not all_valid_utf8(data, STREAM_CHUNK_BYTES):
         return None
     pieces = chunks(data, STREAM_CHUNK_BYTES)
-    first = read_jsonl(feed, next(pieces))
+    first = read_jsonl(feed, next(pieces), keep_lines=False, utf8_checked=True)
     if any(note.startswith("missing_columns:") for note in first.notes):
         return None
     required = {c.source.split(".")[0] for c in feed.columns if c.required}
     name = landing_file.relative
     row = _ledger_row(run, landing_file, sha, encoding=first.encoding)
 
-    def frames() -> Iterator[pl.DataFrame]:
+    def frames() -> Iterator[tuple[pl.DataFrame, _RawLines | None]]:
         offset, notes = 0, []
-        for raw in itertools.chain([first], (read_jsonl(feed, p, required) for p in pieces)):
+        rest = (read_jsonl(feed, p, required, keep_lines=False, utf8_checked=True) for p in pieces)
+        for raw in itertools.chain([first], rest):
             if raw.rejects:
                 quarantine_frames.append(
                     from_rejects(
@@ -332,10 +354,11 @@ def _stream(
                     )
                 )
             frame = raw.frame.with_columns(pl.col(ROW) + offset)
+            lines = _RawLines(raw.lines_from, offset) if raw.lines_from is not None else None
             offset += raw.rows_read
             notes.append(raw.notes)
             del raw
-            yield _with_lineage(frame, name, sha, landing_file)
+            yield _with_lineage(frame, name, sha, landing_file), lines
         row["rows_read"] = offset
         row["notes"] = "; ".join(merge_chunk_notes(notes)) or None
 
@@ -357,27 +380,90 @@ def _typed_batches(
     streamed file chunk by chunk. Failing rows join `quarantine_frames`; landed rows are
     counted per file into `landed_counts`.
     """
-    groups: Iterator[list[pl.DataFrame]] = itertools.chain(
-        [text_frames] if text_frames else [],
-        ([frame] for stream in streams for frame in stream.frames),
+    groups: Iterator[tuple[list[pl.DataFrame], _RawLines | None]] = itertools.chain(
+        [(text_frames, None)] if text_frames else [],
+        (([frame], lines) for stream in streams for frame, lines in stream.frames),
     )
-    for frames in groups:
-        landed = _type_and_split(run, feed, frames, quarantine_frames)
-        if len(landed):
-            landed_counts.update(dict(landed.group_by("source_file").len().iter_rows()))
-            yield from to_arrow(landed, columns).to_batches()
+
+    def typed() -> Iterator[list[pa.RecordBatch]]:
+        for frames, lines in groups:
+            landed = _type_and_split(run, feed, frames, quarantine_frames, lines)
+            if len(landed):
+                landed_counts.update(dict(landed.group_by("source_file").len().iter_rows()))
+                yield to_arrow(landed, columns).to_batches()
+
+    for batches in _prefetched(typed()):
+        yield from batches
+
+
+_END = object()
+
+
+def _prefetched(items: Iterator[Any]) -> Iterator[Any]:
+    """`items`, each produced in a worker thread while the consumer uses the one before.
+
+    delta-rs encodes and writes a streamed chunk while the next one is read and typed
+    (polars and the writer both release the GIL). At most two items are ahead. An
+    exception in the worker is raised here; closing this iterator stops the worker.
+    """
+    ready: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: Any, error: BaseException | None = None) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put((item, error), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+        except BaseException as error:  # handed to the consumer
+            put(_END, error)
+        else:
+            put(_END)
+
+    worker = threading.Thread(target=work, name="bronze-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = ready.get()
+            if item is _END:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _type_and_split(
-    run: _Run, feed: Feed, text_frames: list[pl.DataFrame], quarantine_frames: list[pl.DataFrame]
+    run: _Run,
+    feed: Feed,
+    text_frames: list[pl.DataFrame],
+    quarantine_frames: list[pl.DataFrame],
+    lines: _RawLines | None = None,
 ) -> pl.DataFrame:
-    """Type these rows at once; failing rows join `quarantine_frames`."""
+    """Type these rows at once; failing rows join `quarantine_frames`.
+
+    `lines`: where the raw lines are when the frames carry none (one streamed chunk).
+    """
     rows = pl.concat(text_frames, how="vertical").with_columns(
         pl.lit(run.batch_id).alias("batch_id"),
         pl.lit(run.ingested_at, pl.Datetime("us", "UTC")).alias("ingested_at"),
     )
     typed = type_rows(feed, rows)
+    if typed.get_column(REASON).null_count() == len(typed):  # nothing failed: no copies
+        return step(typed) if (step := ROW_STEPS.get(feed.name)) else typed
     failed = typed.filter(pl.col(REASON).is_not_null())
+    if len(failed) and lines is not None:
+        failed = failed.with_columns(lines.of(failed.get_column(ROW)).alias(RAW_LINE))
     if len(failed):
         quarantine_frames.append(from_typing_failures(feed.name, failed))
     landed = typed.filter(pl.col(REASON).is_null())

@@ -174,6 +174,14 @@ def type_rows(feed: Feed, text_rows: pl.DataFrame) -> pl.DataFrame:
         .otherwise(reason)
         .alias(REASON)
     )
+    if typed.get_column(REASON).null_count() == len(typed):  # nothing failed: no copies
+        renamed = {f"__typed_{c.name}": c.name for c in feed.columns}
+        internal = [f"__failed_{c.name}" for c in checked]
+        return (
+            typed.with_columns(pl.lit(None, pl.String).alias(DETAIL))
+            .drop([c.name for c in feed.columns] + internal)
+            .rename(renamed)
+        )
     failing = typed.filter(pl.col(REASON).is_not_null())
     if len(failing):
         details = [

@@ -8,7 +8,10 @@ JSON text), so typing is shared with the CSV and XLSX feeds.
 The fast path hands the file's bytes to `polars.read_ndjson` untouched: a night's
 member dump can be a gigabyte, and neither a Python loop nor a Python `str` of it is
 affordable. Only when polars refuses the file (a malformed line) are the lines checked
-one by one with orjson, and the good ones parsed by polars again.
+one by one with orjson, and the good ones parsed by polars again. Two cheaper paths,
+each taken only when it provably gives the same result: a flat feed is parsed with the
+contract's keys alone when a byte count shows no other key exists (`_census_parse`),
+and a streamed chunk of plain lines keeps no raw lines (`keep_lines=False`).
 
 A key is "missing" at file level: absent from every record of the file. A record that
 omits a key another record has is read as null for it, exactly like a JSON null.
@@ -17,7 +20,9 @@ omits a key another record has is read as null for it, exactly like a JSON null.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 import polars as pl
@@ -35,6 +40,9 @@ from ingestion.common.rows import (
 from ingestion.schemas import EXTRA_COLUMN, Feed
 
 _BOM = b"\xef\xbb\xbf"
+_BLANK_LINE = re.compile(rb"\n\s*\n")
+# Above this size the key census counts bytes while polars parses (in a thread).
+_OVERLAP_BYTES = 1 << 20
 
 
 def _first_line_is_json(text: str) -> int:
@@ -124,19 +132,31 @@ def merge_chunk_notes(per_chunk: list[list[str]]) -> list[str]:
     return merged
 
 
-def read_jsonl(feed: Feed, data: bytes, assume_present: Collection[str] = ()) -> RawRows:
+def read_jsonl(
+    feed: Feed,
+    data: bytes,
+    assume_present: Collection[str] = (),
+    *,
+    keep_lines: bool = True,
+    utf8_checked: bool = False,
+) -> RawRows:
     """Read one JSON-lines export. A 0-byte file is a day with no records, not a fault.
 
     `assume_present`: top-level keys known to be in the file though maybe not in
     `data` (a later chunk of a file whose first chunk had them); absent here, they read
     as null instead of making the rows `missing_column`.
+
+    `keep_lines=False`: when every line is a plain record (the common case) the raw
+    lines are not split out; the frame's raw-line column is null and `lines_from`
+    holds the bytes to recover them from (`raw_lines`), for the few rows that fail
+    typing. `utf8_checked`: the caller has validated `data` as UTF-8 already.
     """
     if not data:
         return RawRows(empty_frame(feed), [], 0, feed.encoding, ["empty_file"])
     notes: list[str] = []
     encoding = feed.encoding
     rejects: list[Reject] = []
-    if feed.encoding.startswith("utf-8") and _valid_utf8(data):
+    if feed.encoding.startswith("utf-8") and (utf8_checked or _valid_utf8(data)):
         body = data.removeprefix(_BOM)
         if len(body) != len(data) and feed.encoding == "utf-8":
             notes.append("bom_stripped")
@@ -166,11 +186,12 @@ def read_jsonl(feed: Feed, data: bytes, assume_present: Collection[str] = ()) ->
                     kept.append(line)
             body = "\n".join(kept).encode()
 
+    if not keep_lines and not rejects and _plain_lines(body):
+        fast = _read_plain(feed, body, encoding, notes, assume_present)
+        if fast is not None:
+            return fast
     terminated = body.endswith(b"\n")
-    lines = pl.Series([body], dtype=pl.Binary).cast(pl.String).str.split("\n").explode()
-    if terminated:
-        lines = lines.head(len(lines) - 1)
-    lines = lines.str.strip_suffix("\r")
+    lines = split_lines(body)
     physical = pl.int_range(1, len(lines) + 1, eager=True, dtype=pl.Int64)
     # Rows are numbered over non-blank lines; a line holding undecodable bytes counts.
     bad_encoding_lines = {-r.source_row for r in rejects}
@@ -209,11 +230,125 @@ def read_jsonl(feed: Feed, data: bytes, assume_present: Collection[str] = ()) ->
             raise RuntimeError(f"{feed.name}: polars and orjson disagree on a JSON-lines file")
     elif good is not None:
         lines, rows = lines.filter(good), rows.filter(good)
-    return _frame(feed, parsed, lines, rows, rejects, rows_read, encoding, notes, assume_present)
+    raw = _frame(feed, parsed, lines, rows, rejects, rows_read, encoding, notes, assume_present)
+    assert raw is not None
+    return raw
+
+
+def split_lines(body: bytes) -> pl.Series:
+    """The lines of `body` as text, without line ends (a final newline ends no line)."""
+    lines = pl.Series([body], dtype=pl.Binary).cast(pl.String).str.split("\n").explode()
+    if body.endswith(b"\n"):
+        lines = lines.head(len(lines) - 1)
+    return lines.str.strip_suffix("\r")
+
+
+def raw_lines(body: bytes, rows: pl.Series) -> pl.Series:
+    """Lines `rows` (1-based) of a body read with `keep_lines=False`."""
+    return split_lines(body).gather(rows - 1)
+
+
+def _plain_lines(body: bytes) -> bool:
+    """No blank line and no carriage return: line n is row n, and polars sees it so."""
+    if not body or b"\r" in body or _BLANK_LINE.search(body):
+        return False
+    first = body.find(b"\n")
+    if not body[: first if first >= 0 else len(body)].strip():
+        return False
+    last = body.rfind(b"\n", 0, len(body) - 1) + 1
+    return bool(body[last:].strip())
+
+
+def _read_plain(
+    feed: Feed,
+    body: bytes,
+    encoding: str,
+    notes: list[str],
+    assume_present: Collection[str],
+) -> RawRows | None:
+    """The fast path: parse the bytes as they are and keep no raw lines.
+
+    None when it does not apply (polars refuses a line, a required key is absent):
+    the caller then reads the lines one by one.
+    """
+    rows_read = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    parsed = _parse(feed, body)
+    if parsed is None or len(parsed) != rows_read:
+        return None
+    rows = pl.int_range(1, rows_read + 1, eager=True, dtype=pl.Int64)
+    raw = _frame(feed, parsed, None, rows, [], rows_read, encoding, list(notes), assume_present)
+    if raw is not None:
+        raw.lines_from = body
+    return raw
+
+
+def _census_parse(feed: Feed, body: bytes) -> pl.DataFrame | None:
+    """Parse a flat feed with the contract's keys only, if that provably loses nothing.
+
+    Reading with an explicit schema skips polars' schema inference over every record
+    (most of the cost of `_parse`), but ignores keys outside the schema. So the result
+    is used only when a count proves every key in the bytes is a contract key, and
+    every contract key is in the bytes; else None (and `_parse` infers as before):
+
+    - guards: no backslash (so every `"` delimits a string and no key is escaped) and
+      no space or tab before a `:` (so every key ends in `":`). Then the key tokens, at
+      any depth, number exactly `body.count(b'":')` (a string value never ends in
+      `":`; one starting with `:` only adds to the count, which is the safe side);
+    - a lower bound on the tokens that are contract keys: the non-null values read
+      (each is a distinct top-level token) plus the `"key": null` tokens of the
+      contract's keys. If the bound equals the count, there is no other key.
+    - every contract key must have a non-null value somewhere (a key that is only
+      ever null, or absent, is told apart by inference).
+    """
+    if len(body) < _OVERLAP_BYTES:
+        return _census_checked(body, _census_read(feed, body))
+    with ThreadPoolExecutor(1) as pool:
+        parsing = pool.submit(_census_read, feed, body)
+        if not _census_guards(body):
+            return None
+        keys = body.count(b'":')
+        return _census_checked(body, parsing.result(), keys)
+
+
+def _census_guards(body: bytes) -> bool:
+    return not (b"\\" in body or b" :" in body or b"\t:" in body)
+
+
+def _census_read(feed: Feed, body: bytes) -> pl.DataFrame | None:
+    try:
+        return pl.read_ndjson(io.BytesIO(body), schema=_overrides(feed))
+    except (pl.exceptions.ComputeError, pl.exceptions.SchemaError, ValueError):
+        return None
+
+
+def _census_checked(
+    body: bytes, parsed: pl.DataFrame | None, keys: int | None = None
+) -> pl.DataFrame | None:
+    """`parsed` if the counts prove it complete (see `_census_parse`); else None."""
+    if parsed is None or (keys is None and not _census_guards(body)):
+        return None
+    colon = body.find(b'":')
+    null = b'": null' if body[colon + 2 : colon + 3] == b" " else b'":null'
+    lower_bound = 0
+    for name in parsed.columns:
+        values = len(parsed) - parsed.get_column(name).null_count()
+        if not values:
+            return None
+        lower_bound += values
+        if values < len(parsed):
+            lower_bound += body.count(b'"' + name.encode() + null)
+    return parsed if lower_bound == (body.count(b'":') if keys is None else keys) else None
+
+
+def _flat(feed: Feed) -> bool:
+    """Every contract key a top-level scalar: no nested path, no JSON-typed value."""
+    return all("." not in c.source and c.type != "json" for c in feed.columns)
 
 
 def _parse(feed: Feed, body: bytes) -> pl.DataFrame | None:
     """Parse with polars; None when polars refuses the bytes (a malformed line)."""
+    if _flat(feed) and (parsed := _census_parse(feed, body)) is not None:
+        return parsed
     overrides = _overrides(feed)
     while True:
         try:
@@ -261,14 +396,15 @@ def _check_lines(
 def _frame(
     feed: Feed,
     parsed: pl.DataFrame,
-    lines: pl.Series,
+    lines: pl.Series | None,
     rows: pl.Series,
     rejects: list[Reject],
     rows_read: int,
     encoding: str,
     notes: list[str],
     assume_present: Collection[str],
-) -> RawRows:
+) -> RawRows | None:
+    """The rows as text; None when `lines` is None but needed (a required key absent)."""
     parsed_keys = set(parsed.columns)
     present = parsed_keys | set(assume_present)
     known_top = {c.source.split(".")[0] for c in feed.columns}
@@ -283,7 +419,10 @@ def _frame(
         notes.append("extra_columns:" + ",".join(extras))
     if missing_optional:
         notes.append("missing_optional_columns:" + ",".join(missing_optional))
+    if missing_required and lines is None:
+        return None
     if missing_required:
+        assert lines is not None
         names = ",".join(missing_required)
         notes.append("missing_columns:" + names)
         rejects.extend(
@@ -308,7 +447,7 @@ def _frame(
         extra.alias(EXTRA_COLUMN[0]),
     ).with_columns(
         rows.alias(ROW),
-        lines.alias(RAW_LINE),
+        (pl.lit(None, pl.String) if lines is None else lines).alias(RAW_LINE),
         pl.lit(False).alias(UNTERMINATED),
     )
     return RawRows(frame, rejects, rows_read, encoding, notes)

@@ -39,6 +39,9 @@ class RawRows:
     rows_read: int = 0
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
+    # Set when the frame's raw-line column was left null (the JSON-lines fast path):
+    # row n's text is line n of these bytes, recovered only for rows that fail typing.
+    lines_from: bytes | None = None
 
 
 @dataclass(frozen=True)
