@@ -118,15 +118,20 @@ class Lake:
         *,
         partition_by: Sequence[str] = (),
         delete_when: str | None = None,
+        delete_unmatched_where: str | None = None,
     ) -> None:
         """Upsert `source` into the table on `keys` (creating it on first use).
 
         `delete_when` is an optional SQL condition on the source row (alias `s`) that
-        deletes the matched target row instead of updating it.
+        deletes the matched target row instead of updating it. `delete_unmatched_where`
+        deletes the target rows (alias `t`) that match it and have no source row: with
+        a date predicate, the source becomes exactly those dates' rows.
         """
         if not keys:
             raise LakeError("merge needs at least one key column")
-        missing_in_source = [k for k in keys if k not in source.columns]
+        # On Spark Connect every `columns` is a round trip to the server: ask once.
+        source_columns = set(source.columns)
+        missing_in_source = [k for k in keys if k not in source_columns]
         if missing_in_source:
             raise LakeError(
                 f"merge into {layer}.{table}: source lacks key columns {missing_in_source}"
@@ -134,9 +139,9 @@ class Lake:
         if not self.exists(layer, table):
             self.write(source, layer, table, mode="overwrite", partition_by=partition_by)
             return
-        target_columns = set(self.read(layer, table).columns)
-        missing_in_target = sorted(set(source.columns) - target_columns)
-        missing_in_source_cols = sorted(target_columns - set(source.columns))
+        target_columns = {f.name for f in DeltaTable(self.path(layer, table)).schema().fields}
+        missing_in_target = sorted(source_columns - target_columns)
+        missing_in_source_cols = sorted(target_columns - source_columns)
         if missing_in_target or missing_in_source_cols:
             raise LakeError(
                 f"merge into {layer}.{table}: columns differ; "
@@ -149,6 +154,8 @@ class Lake:
         clauses.append("WHEN MATCHED THEN UPDATE SET *")
         insert_guard = f" AND NOT ({delete_when})" if delete_when else ""
         clauses.append(f"WHEN NOT MATCHED{insert_guard} THEN INSERT *")
+        if delete_unmatched_where:
+            clauses.append(f"WHEN NOT MATCHED BY SOURCE AND ({delete_unmatched_where}) THEN DELETE")
         self._merge_sql(source, layer, table, on, clauses)
 
     def _merge_sql(

@@ -26,7 +26,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from bakehouse.lake import Lake, LakeError
+from bakehouse.lake import Lake
 from transforms.common.bronze import current_copies, read_bronze
 from transforms.incremental import (
     AffectedDates,
@@ -107,21 +107,13 @@ def replace_dates(
         return
     if not dates:
         return
-    missing = [k for k in (*keys, "business_date") if k not in source.columns]
-    if missing:
-        raise LakeError(f"replace dates in {SILVER}.{table}: source lacks {missing}")
-    spark = lake._spark()
-    view = f"silver_source_{uuid.uuid4().hex}"
-    source.createOrReplaceTempView(view)
-    on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
-    try:
-        spark.sql(
-            f"MERGE INTO delta.`{lake.path(SILVER, table)}` AS t USING {view} AS s ON {on} "
-            "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT * "
-            f"WHEN NOT MATCHED BY SOURCE AND {date_predicate('business_date', dates)} THEN DELETE"
-        ).collect()
-    finally:
-        spark.catalog.dropTempView(view)
+    lake.merge(
+        source,
+        SILVER,
+        table,
+        keys,
+        delete_unmatched_where=date_predicate("business_date", dates),
+    )
 
 
 def _stage(df: DataFrame, path: Path) -> DataFrame:
