@@ -57,3 +57,38 @@ def test_doctor_exits_zero_when_healthy(settings) -> None:
     result = invoke("doctor")
     assert result.exit_code == 0, result.output
     assert "spark connect" in result.output
+
+
+@pytest.mark.parametrize(
+    ("csv_text", "message"),
+    [
+        ("id,name\n1,Ann\n", "no record_id column"),
+        ("record_id,name\n1,Ann\n,Bob\n", "empty record_id on line(s) 3"),
+        ("record_id,name\n1,Ann\n2,Bo\n1,Bob\n", "repeated record_id 1"),
+    ],
+)
+def test_resolve_rejects_a_file_it_cannot_key(tmp_path, csv_text: str, message: str) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text(csv_text, encoding="utf-8")
+    output = tmp_path / "clusters.csv"
+    result = invoke("resolve", "--input", str(people), "--output", str(output))
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert not output.exists()
+
+
+def test_resolve_clusters_a_plain_csv(tmp_path) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "record_id,source,name,phone,email\n"
+        "a,crm,张伟,13812345678,zw@example.com\n"
+        "b,shop,张伟,+86 138-1234-5678,\n"
+        "c,crm,李娜,13900001111,ln@example.com\n",
+        encoding="utf-8",
+    )
+    output = tmp_path / "clusters.csv"
+    result = invoke("resolve", "--input", str(people), "--output", str(output))
+    assert result.exit_code == 0, result.output
+    rows = dict(line.split(",") for line in output.read_text().splitlines()[1:])
+    assert set(rows) == {"a", "b", "c"}
+    assert rows["a"] == rows["b"] != rows["c"]

@@ -75,9 +75,22 @@ class ResolveConfig:
 
 
 def read_people(path: Path) -> pl.DataFrame:
-    """The input CSV as strings, missing columns added empty."""
+    """The input CSV as strings, missing attribute columns added empty.
+
+    Attributes may be missing or empty, but `record_id` is what the output is keyed
+    on: a file without it, or with empty or repeated ids, is an error, not a guess.
+    """
     frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
     frame = frame.rename({c: c.strip().lower() for c in frame.columns})
+    if "record_id" not in frame.columns:
+        raise ValueError(f"{path}: no record_id column (columns: {', '.join(frame.columns)})")
+    ids = frame["record_id"].str.strip_chars()
+    empty = frame.with_row_index("line", offset=2).filter(ids.is_null() | (ids == ""))["line"]
+    if len(empty):
+        raise ValueError(f"{path}: empty record_id on line(s) {', '.join(map(str, empty[:10]))}")
+    repeated = ids.filter(ids.is_duplicated()).unique().sort()
+    if len(repeated):
+        raise ValueError(f"{path}: repeated record_id {', '.join(repeated[:10].to_list())}")
     for column in INPUT_COLUMNS:
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
