@@ -23,8 +23,10 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -37,11 +39,11 @@ from ingestion.common.casting import REASON, type_rows
 from ingestion.common.csv_reader import read_csv
 from ingestion.common.files import LandingFile, discover, in_scope, validate_feed_names
 from ingestion.common.jsonl_reader import (
-    all_valid_utf8,
-    chunks,
     merge_chunk_notes,
     raw_lines,
+    read_chunks,
     read_jsonl,
+    valid_utf8,
 )
 from ingestion.common.ledger import DUPLICATE, LANDED, REJECTED, Ledger
 from ingestion.common.quarantine import QUARANTINE_SCHEMA, from_rejects, from_typing_failures
@@ -66,6 +68,9 @@ MAX_BATCH_FILES = 2_000
 # A JSON-lines file larger than this is read, typed and written in chunks of about this
 # size, all in one commit: memory follows the chunk, not the file (see `_stream`).
 STREAM_CHUNK_BYTES = MAX_BATCH_BYTES
+# Files of a batch are read, hashed and parsed this many at a time (polars, hashlib,
+# file reads and Arrow release the GIL); the outcomes are then decided in file order.
+READ_THREADS = 2
 
 
 @dataclass
@@ -157,6 +162,82 @@ def _read(landing_file: LandingFile) -> tuple[bytes, str]:
     return data, hashlib.sha256(data).hexdigest()
 
 
+@dataclass
+class _Prepared:
+    """One file of a batch, read (and parsed, unless already current) in the pool.
+
+    A JSON-lines file too large to hold (`large`) is only scanned (`_scan`); it is
+    streamed from disk chunk by chunk (`_stream`), or read whole if it cannot be.
+    """
+
+    sha: str
+    parsed: RawRows | FileRejected | None = None
+    large: bool = False
+    size: int = 0  # bytes scanned (a large file)
+    utf8: bool = False  # every chunk strict UTF-8 (a large file)
+
+
+def _streamed(feed: Feed, landing_file: LandingFile) -> bool:
+    return feed.format == "jsonl" and landing_file.size > STREAM_CHUNK_BYTES
+
+
+def _parse_file(feed: Feed, data: bytes) -> RawRows | FileRejected:
+    try:
+        return READERS[feed.format](feed, data)
+    except FileRejected as rejected:
+        return rejected
+
+
+def _scan(path: Path) -> tuple[str, int, bool]:
+    """(sha256, size, whether every chunk is strict UTF-8) of a large file, in one read.
+
+    The file is read chunk by chunk (`read_chunks`, so never held whole); each chunk is
+    hashed in a thread (hashlib releases the GIL) while this one checks its UTF-8.
+    """
+    digest = hashlib.sha256()
+    size, utf8 = 0, True
+    with ThreadPoolExecutor(1, thread_name_prefix="bronze-sha") as hasher:
+        hashing: Future[None] | None = None
+        for chunk in read_chunks(path, STREAM_CHUNK_BYTES):
+            if hashing is not None:
+                hashing.result()
+            hashing = hasher.submit(digest.update, chunk)
+            size += len(chunk)
+            utf8 = utf8 and valid_utf8(chunk)
+        if hashing is not None:
+            hashing.result()
+    return digest.hexdigest(), size, utf8
+
+
+def _prepare(run: _Run, feed: Feed, landing_file: LandingFile) -> _Prepared:
+    """Read and hash one file, and parse it unless the ledger already has it.
+
+    Runs in the read pool: it only reads the ledger. A file parsed here may still turn
+    out a duplicate of an earlier file of its batch; its parse is then unused.
+    """
+    if _streamed(feed, landing_file):
+        sha, size, utf8 = _scan(landing_file.path)
+        return _Prepared(sha, large=True, size=size, utf8=utf8)
+    data, sha = _read(landing_file)
+    prepared = _Prepared(sha)
+    if not run.ledger.is_current(landing_file.relative, sha):
+        prepared.parsed = _parse_file(feed, data)
+        if isinstance(prepared.parsed, RawRows) and len(prepared.parsed.frame):
+            prepared.parsed.frame = _with_lineage(
+                prepared.parsed.frame, landing_file.relative, sha, landing_file
+            )
+    return prepared
+
+
+def _prepared(run: _Run, feed: Feed, batch: list[LandingFile]) -> Iterator[_Prepared]:
+    """`_prepare` of each file of the batch, in order, READ_THREADS at a time."""
+    if len(batch) == 1:
+        yield _prepare(run, feed, batch[0])
+        return
+    with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="bronze-read") as pool:
+        yield from pool.map(lambda landing_file: _prepare(run, feed, landing_file), batch)
+
+
 def _land_batch(run: _Run, feed: Feed, batch: list[LandingFile]) -> list[str]:
     """Read, type and commit one batch of one feed; the names touched."""
     text_frames: list[pl.DataFrame] = []
@@ -165,9 +246,9 @@ def _land_batch(run: _Run, feed: Feed, batch: list[LandingFile]) -> list[str]:
     rows_by_file: dict[str, dict[str, Any]] = {}
     superseded: dict[str, int] = {}
     replace_bronze = replace_quarantine = False
-    for landing_file in batch:
+    for landing_file, prepared in zip(batch, _prepared(run, feed, batch), strict=True):
         name = landing_file.relative
-        data, sha = _read(landing_file)
+        sha = prepared.sha
         if run.ledger.is_current(name, sha):
             run.report.skip(feed.name)
             continue
@@ -179,13 +260,26 @@ def _land_batch(run: _Run, feed: Feed, batch: list[LandingFile]) -> list[str]:
             row = _ledger_row(
                 run, landing_file, sha, status=DUPLICATE, reason=f"duplicate_of:{duplicate_of}"
             )
-        elif stream := _stream(run, feed, landing_file, sha, data, quarantine_frames):
+        elif (
+            prepared.large
+            and prepared.utf8
+            and (stream := _stream(run, feed, landing_file, prepared, quarantine_frames))
+        ):
             row = stream.row
             streams.append(stream)
         else:
-            try:
-                raw = READERS[feed.format](feed, data)
-            except FileRejected as rejected:
+            raw = prepared.parsed
+            if prepared.large:  # cannot stream: read whole, as any other file
+                data, sha_read = _read(landing_file)
+                if sha_read != sha:
+                    raise RuntimeError(f"{name} changed while it was being ingested")
+                raw = _parse_file(feed, data)
+                del data
+                if isinstance(raw, RawRows) and len(raw.frame):
+                    raw.frame = _with_lineage(raw.frame, name, sha, landing_file)
+            assert raw is not None
+            if isinstance(raw, FileRejected):
+                rejected = raw
                 row = _ledger_row(
                     run,
                     landing_file,
@@ -204,8 +298,8 @@ def _land_batch(run: _Run, feed: Feed, batch: list[LandingFile]) -> list[str]:
                     notes="; ".join(raw.notes) or None,
                     encoding=raw.encoding,
                 )
-                if len(raw.frame):
-                    text_frames.append(_with_lineage(raw.frame, name, sha, landing_file))
+                if len(raw.frame):  # lineage columns already added (`_prepare`)
+                    text_frames.append(raw.frame)
                 if raw.rejects:
                     quarantine_frames.append(
                         from_rejects(
@@ -218,7 +312,7 @@ def _land_batch(run: _Run, feed: Feed, batch: list[LandingFile]) -> list[str]:
                             run.ingested_at,
                         )
                     )
-        del data
+        del prepared
         run.ledger.record(row, run.ingested_at)
         rows_by_file[name] = row
     if not rows_by_file:
@@ -248,7 +342,7 @@ def _land_batch(run: _Run, feed: Feed, batch: list[LandingFile]) -> list[str]:
         or replace_bronze
         or (any_landed and not run.lake.exists("bronze", feed.name))
     ):
-        schema = arrow_schema(columns)
+        schema = arrow_schema(columns, large_text=True)
         batches = itertools.chain([first], typed) if first is not None else iter(())
         run.lake.write_arrow(
             pa.RecordBatchReader.from_batches(schema, batches),
@@ -315,32 +409,38 @@ def _stream(
     run: _Run,
     feed: Feed,
     landing_file: LandingFile,
-    sha: str,
-    data: bytes,
+    prepared: _Prepared,
     quarantine_frames: list[pl.DataFrame],
 ) -> _Stream | None:
     """A stream for a JSON-lines file too large to hold typed at once; else None.
 
-    Only plain cases stream: valid UTF-8, and every required key in the first chunk
-    (so that a key absent from a later chunk is a null, not a missing column). Anything
-    else is read whole, with the general handling.
+    Only plain cases stream: valid UTF-8 (the caller checked it, `_scan`), and every
+    required key in the first chunk (so that a key absent from a later chunk is a null,
+    not a missing column). Anything else is read whole, with the general handling. The
+    chunks are read from disk again as they are needed; if the file's size is not the
+    one scanned, the stream fails and so does the write (no commit).
     """
-    if feed.format != "jsonl" or len(data) <= STREAM_CHUNK_BYTES:
-        return None
-    if not all_valid_utf8(data, STREAM_CHUNK_BYTES):
-        return None
-    pieces = chunks(data, STREAM_CHUNK_BYTES)
-    first = read_jsonl(feed, next(pieces), keep_lines=False, utf8_checked=True)
+    sha = prepared.sha
+    pieces = read_chunks(landing_file.path, STREAM_CHUNK_BYTES)
+    first_piece = next(pieces, b"")
+    first = read_jsonl(feed, first_piece, keep_lines=False, utf8_checked=True)
+    read = [len(first_piece)]  # bytes of each chunk, to check against the scan
+    del first_piece
     if any(note.startswith("missing_columns:") for note in first.notes):
+        pieces.close()
         return None
     required = {c.source.split(".")[0] for c in feed.columns if c.required}
     name = landing_file.relative
     row = _ledger_row(run, landing_file, sha, encoding=first.encoding)
 
+    def rest() -> Iterator[RawRows]:
+        for piece in pieces:
+            read.append(len(piece))
+            yield read_jsonl(feed, piece, required, keep_lines=False, utf8_checked=True)
+
     def frames() -> Iterator[tuple[pl.DataFrame, _RawLines | None]]:
         offset, notes = 0, []
-        rest = (read_jsonl(feed, p, required, keep_lines=False, utf8_checked=True) for p in pieces)
-        for raw in itertools.chain([first], rest):
+        for raw in itertools.chain([first], rest()):
             if raw.rejects:
                 quarantine_frames.append(
                     from_rejects(
@@ -359,6 +459,8 @@ def _stream(
             notes.append(raw.notes)
             del raw
             yield _with_lineage(frame, name, sha, landing_file), lines
+        if sum(read) != prepared.size:
+            raise RuntimeError(f"{name} changed while it was being ingested")
         row["rows_read"] = offset
         row["notes"] = "; ".join(merge_chunk_notes(notes)) or None
 
@@ -390,7 +492,7 @@ def _typed_batches(
             landed = _type_and_split(run, feed, frames, quarantine_frames, lines)
             if len(landed):
                 landed_counts.update(dict(landed.group_by("source_file").len().iter_rows()))
-                yield to_arrow(landed, columns).to_batches()
+                yield to_arrow(landed, columns, large_text=True).to_batches()
 
     for batches in _prefetched(typed()):
         yield from batches

@@ -49,20 +49,31 @@ def polars_type(type_name: str) -> pl.DataType:
     return simple[type_name]
 
 
-def arrow_schema(columns: Iterable[tuple[str, str]]) -> pa.Schema:
-    return pa.schema([pa.field(name, arrow_type(type_name)) for name, type_name in columns])
+def arrow_schema(columns: Iterable[tuple[str, str]], *, large_text: bool = False) -> pa.Schema:
+    """The contract's Arrow schema; `large_text`: text as `large_string` (64-bit
+    offsets), which is what polars hands out, so no copy is needed (Delta stores both
+    as the same `string` type)."""
+    text = pa.large_string() if large_text else pa.string()
+    return pa.schema(
+        [
+            pa.field(name, text if type_name in ("string", "json") else arrow_type(type_name))
+            for name, type_name in columns
+        ]
+    )
 
 
-def to_arrow(frame: pl.DataFrame, columns: Iterable[tuple[str, str]]) -> pa.Table:
+def to_arrow(
+    frame: pl.DataFrame, columns: Iterable[tuple[str, str]], *, large_text: bool = False
+) -> pa.Table:
     """A polars frame as an Arrow table with exactly the contract's schema.
 
     polars hands out large/view strings; Delta wants one stable schema per table, so
     every write goes through this cast.
     """
     columns = list(columns)
-    schema = arrow_schema(columns)
+    schema = arrow_schema(columns, large_text=large_text)
     ordered = frame.select([name for name, _ in columns]).to_arrow()
-    return ordered.cast(schema)
+    return ordered if ordered.schema == schema else ordered.cast(schema)
 
 
 def sql_literal(value: str) -> str:

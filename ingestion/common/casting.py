@@ -109,14 +109,40 @@ def _fast_timestamp(text: pl.Series, fmt: str, with_offset: bool) -> pl.Series:
     return local.dt.replace_time_zone(LOCAL_TZ, non_existent="null").dt.convert_time_zone("UTC")
 
 
-def _parse_column(text_rows: pl.DataFrame, name: str, type_name: str) -> pl.Series | None:
-    """A date or timestamp column parsed through its common format first; else None.
+def _parse_column(
+    text_rows: pl.DataFrame, name: str, type_name: str
+) -> tuple[pl.Series, pl.Series] | None:
+    """A date, timestamp, bool or int column parsed through its common form first, as
+    (values, whether a present value failed); else None.
 
     The general expression (`_typed`) tries every format on every value, and a format
     that fails is slow in polars; nearly always one format fits a whole column. The
     values it does not parse (bad ones included) go through `_typed`, so results and
     failures are exactly the general parser's.
     """
+    if type_name == "bool":
+        # JSON booleans arrive as `true` / `false`: two comparisons, no strip or lowercase.
+        raw = pl.col(name)
+        value, missed = text_rows.select(
+            (pl.when(raw == "true").then(True).when(raw == "false").then(False)).alias("v"),
+            (raw.is_not_null() & (raw != "true") & (raw != "false")).alias("m"),
+        ).get_columns()
+        if not value.is_not_null().any():
+            return None
+        return _complete(text_rows, name, type_name, value, missed)
+    if type_name == "int":
+        # A value that reads back as itself is a plain integer the general parser takes
+        # alike (at most 18 digits); any other goes through it.
+        raw = pl.col(name)
+        number = raw.cast(pl.Int64, strict=False)
+        plain = (number.cast(pl.String) == raw) & number.is_between(-(10**18), 10**18, "none")
+        value, missed = text_rows.select(
+            pl.when(plain).then(number).alias("v"),
+            (raw.is_not_null() & ~plain.fill_null(False)).alias("m"),
+        ).get_columns()
+        if not value.is_not_null().any():
+            return None
+        return _complete(text_rows, name, type_name, value, missed)
     if type_name not in ("date", "timestamp"):
         return None
     text = text_rows.get_column(name).str.strip_chars()
@@ -132,12 +158,26 @@ def _parse_column(text_rows: pl.DataFrame, name: str, type_name: str) -> pl.Seri
             key=lambda f: _fast_timestamp(sample, *f).is_not_null().sum(),
         )
         value = _fast_timestamp(text, fmt, with_offset)
-    missed = present & value.is_null()
+    return _complete(text_rows, name, type_name, value, present & value.is_null())
+
+
+def _complete(
+    text_rows: pl.DataFrame, name: str, type_name: str, value: pl.Series, missed: pl.Series
+) -> tuple[pl.Series, pl.Series]:
+    """`value` with the `missed` rows parsed by the general expression (`_typed`), and
+    the failure flags: only a missed row can fail, as the general parser says."""
+    failed = pl.repeat(False, len(value), dtype=pl.Boolean, eager=True)
     if missed.any():
-        general, _ = _typed(pl.col(name), type_name)
-        rest = text_rows.filter(missed).select(general.cast(polars_type(type_name))).to_series()
-        value = value.scatter(missed.arg_true(), rest)
-    return value
+        general, general_failed = _typed(pl.col(name), type_name)
+        rest, rest_failed = (
+            text_rows.filter(missed)
+            .select(general.cast(polars_type(type_name)).alias("v"), general_failed.alias("f"))
+            .get_columns()
+        )
+        positions = missed.arg_true()
+        value = value.scatter(positions, rest)
+        failed = failed.scatter(positions, rest_failed)
+    return value, failed
 
 
 def type_rows(feed: Feed, text_rows: pl.DataFrame) -> pl.DataFrame:
@@ -154,9 +194,7 @@ def type_rows(feed: Feed, text_rows: pl.DataFrame) -> pl.DataFrame:
         value, failed = _typed(pl.col(column.name), column.type)
         parsed = _parse_column(text_rows, column.name, column.type)
         if parsed is not None:
-            value = pl.lit(parsed)
-            stripped = pl.col(column.name).str.strip_chars()
-            failed = stripped.is_not_null() & (stripped != "") & value.is_null()
+            value, failed = (pl.lit(series) for series in parsed)
         passes.append(value.cast(polars_type(column.type)).alias(f"__typed_{column.name}"))
         if column in checked:
             flags.append(failed.alias(f"__failed_{column.name}"))

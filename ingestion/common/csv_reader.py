@@ -73,6 +73,10 @@ def read_csv(feed: Feed, data: bytes) -> RawRows:
         raise FileRejected("unrecognised_header", f"first line bytes {first!r}")
     notes = [decoded.note] if decoded.note else []
     text = decoded.text
+    if not decoded.lossy and '"' not in text and text.count("\r") == text.count("\r\n"):
+        simple = _read_simple(feed, text, decoded.encoding, notes)
+        if simple is not None:
+            return simple
     if decoded.lossy:
         # Lines with undecodable bytes cannot even enter polars (surrogates); mark them,
         # with the bad bytes shown as \xNN escapes, to be quarantined below.
@@ -190,6 +194,84 @@ def read_csv(feed: Feed, data: bytes) -> RawRows:
         unterminated.alias(UNTERMINATED),
     )
     return RawRows(frame, rejects, rows_read, decoded.encoding, notes)
+
+
+def _read_simple(feed: Feed, text: str, encoding: str, notes: list[str]) -> RawRows | None:
+    """The common case with few polars calls: no quote, no carriage return but in a
+    CRLF line end, no blank line, every record as wide as the header, every required
+    column present.
+
+    None when any of that fails; `read_csv` then reads the file with the general
+    handling, which gives the same result when all of it holds. The shape is proven
+    without a pass per line: polars refuses a record wider than the header
+    (`truncate_ragged_lines=False`), so when the commas number exactly (width - 1) per
+    line, every line has exactly that many (a blank or short line would need a wider
+    one to make up the count). Per file, each polars call costs more than parsing a
+    small file, hence this path.
+    """
+    text = text.replace("\r\n", "\n")  # the caller saw no other carriage return
+    header_end = text.find("\n")
+    if header_end < 0 or header_end == len(text) - 1:
+        return None
+    header = _split_fields(text[:header_end])
+    header_map = map_header(feed, header)
+    width = len(header)
+    if header_map.missing_required or width < 2:
+        return None
+    body = text[header_end + 1 :]
+    terminated = body.endswith("\n")
+    lines = body.removesuffix("\n")
+    rows_read = lines.count("\n") + 1
+    if lines.count(",") != rows_read * (width - 1):
+        return None
+    try:
+        parsed = pl.read_csv(
+            io.BytesIO(body.encode()),
+            has_header=False,
+            infer_schema=False,
+            new_columns=[f"c{i}" for i in range(width)],
+            quote_char='"',
+            truncate_ragged_lines=False,
+        )
+    except (pl.exceptions.ComputeError, pl.exceptions.SchemaError, pl.exceptions.ShapeError):
+        return None
+    if parsed.shape != (rows_read, width):
+        return None
+
+    def field(i: int) -> pl.Expr:
+        return pl.col(f"c{i}")
+
+    if header_map.extras:
+        has_any = pl.any_horizontal(
+            [field(i).is_not_null() & (field(i) != "") for i in header_map.extras.values()]
+        )
+        extra = pl.when(has_any).then(
+            pl.struct(
+                [field(i).alias(name) for name, i in header_map.extras.items()]
+            ).struct.json_encode()
+        )
+    else:
+        extra = pl.lit(None, pl.String)
+    row = pl.int_range(1, rows_read + 1, dtype=pl.Int64)
+    records = pl.Series(RAW_LINE, [lines], dtype=pl.String).str.split("\n").explode()
+    frame = parsed.select(
+        *[
+            (
+                field(header_map.positions[c.name])
+                if c.name in header_map.positions
+                else pl.lit(None, pl.String)
+            ).alias(c.name)
+            for c in feed.columns
+        ],
+        extra.alias(EXTRA_COLUMN[0]),
+        row.alias(ROW),
+        records,
+        (pl.lit(False) if terminated else row == rows_read).alias(UNTERMINATED),
+    )
+    notes = [*notes, *header_map.notes()]
+    if not terminated:
+        notes.append("no_final_newline")
+    return RawRows(frame, [], rows_read, encoding, notes)
 
 
 def _parse(records: pl.Series, width: int) -> pl.DataFrame:

@@ -20,12 +20,14 @@ omits a key another record has is read as null for it, exactly like a JSON null.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import numpy as np
 import orjson
 import polars as pl
+import pyarrow as pa
 
 from ingestion.common.decoding import decode, has_undecodable, printable
 from ingestion.common.rows import (
@@ -40,7 +42,6 @@ from ingestion.common.rows import (
 from ingestion.schemas import EXTRA_COLUMN, Feed
 
 _BOM = b"\xef\xbb\xbf"
-_BLANK_LINE = re.compile(rb"\n\s*\n")
 # Above this size the key census counts bytes while polars parses (in a thread).
 _OVERLAP_BYTES = 1 << 20
 
@@ -56,10 +57,16 @@ def _first_line_is_json(text: str) -> int:
 
 
 def _valid_utf8(data: bytes) -> bool:
-    """UTF-8 validation in Rust: no Python `str` of a large file is ever built."""
+    """Strict UTF-8 validation by Arrow over the bytes in place (~3 GB/s, no copy).
+
+    Arrow rejects what Python's strict decoder rejects (overlong forms, surrogates,
+    code points above U+10FFFF); no Python `str` of a large file is ever built.
+    """
+    offsets = pa.array([0, len(data)], pa.int64()).buffers()[1]
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
     try:
-        pl.Series([data], dtype=pl.Binary).cast(pl.String)
-    except pl.exceptions.ComputeError:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
         return False
     return True
 
@@ -79,19 +86,29 @@ def _overrides(feed: Feed) -> dict[str, pl.DataType]:
     return overrides
 
 
-def chunks(data: bytes, size: int) -> Iterator[bytes]:
-    """`data` cut after a newline every `size` bytes or so: whole lines per chunk."""
-    start = 0
-    while start < len(data):
-        end = data.find(b"\n", start + size)
-        end = len(data) if end < 0 else end + 1
-        yield data[start:end]
-        start = end
+def read_chunks(path: Path, size: int) -> Iterator[bytes]:
+    """A file in chunks of whole lines, each cut after the first newline `size` bytes
+    or more into it (the last chunk: whatever is left), read from disk one at a time.
+
+    Only the chunk in hand is held, never the file. Each chunk is one `read` of exactly
+    its bytes: the cut is found by a `readline` after seeking `size` bytes ahead.
+    """
+    with path.open("rb") as file:
+        start = 0
+        while True:
+            file.seek(start + size)
+            end = file.tell() + len(file.readline())
+            file.seek(start)
+            chunk = file.read(end - start)
+            if not chunk:
+                return
+            yield chunk
+            start += len(chunk)
 
 
-def all_valid_utf8(data: bytes, size: int) -> bool:
-    """`_valid_utf8` chunk by chunk, so no copy of a large file is made at once."""
-    return all(_valid_utf8(chunk) for chunk in chunks(data, size))
+def valid_utf8(data: bytes) -> bool:
+    """Whether `data` is strict UTF-8 (a chunk cut at a newline is checked alone)."""
+    return _valid_utf8(data)
 
 
 def merge_chunk_notes(per_chunk: list[list[str]]) -> list[str]:
@@ -249,8 +266,12 @@ def raw_lines(body: bytes, rows: pl.Series) -> pl.Series:
 
 
 def _plain_lines(body: bytes) -> bool:
-    """No blank line and no carriage return: line n is row n, and polars sees it so."""
-    if not body or b"\r" in body or _BLANK_LINE.search(body):
+    """No carriage return, first and last line not blank: line n is row n, if polars
+    returns as many rows as there are lines (`_read_plain` checks that; polars skips a
+    blank line and refuses a line that holds anything but one object, so a blank line
+    anywhere shows as a count that does not match).
+    """
+    if not body or b"\r" in body:
         return False
     first = body.find(b"\n")
     if not body[: first if first >= 0 else len(body)].strip():
@@ -301,17 +322,28 @@ def _census_parse(feed: Feed, body: bytes) -> pl.DataFrame | None:
       ever null, or absent, is told apart by inference).
     """
     if len(body) < _OVERLAP_BYTES:
-        return _census_checked(body, _census_read(feed, body))
+        keys = _key_tokens(body)
+        return None if keys is None else _census_checked(body, _census_read(feed, body), keys)
     with ThreadPoolExecutor(1) as pool:
         parsing = pool.submit(_census_read, feed, body)
-        if not _census_guards(body):
+        keys = _key_tokens(body)
+        if keys is None:
             return None
-        keys = body.count(b'":')
         return _census_checked(body, parsing.result(), keys)
 
 
-def _census_guards(body: bytes) -> bool:
-    return not (b"\\" in body or b" :" in body or b"\t:" in body)
+def _key_tokens(body: bytes) -> int | None:
+    """`body.count(b'":')`, or None when a guard fails (a backslash, or a space or tab
+    right before a `:`). One numpy pass over the bytes (it releases the GIL): the byte
+    before each `:` tells both.
+    """
+    if b"\\" in body:
+        return None
+    data = np.frombuffer(body, np.uint8)
+    before_colon = data[np.flatnonzero(data[1:] == ord(":"))]
+    if ((before_colon == ord(" ")) | (before_colon == ord("\t"))).any():
+        return None
+    return int(np.count_nonzero(before_colon == ord('"')))
 
 
 def _census_read(feed: Feed, body: bytes) -> pl.DataFrame | None:
@@ -321,11 +353,9 @@ def _census_read(feed: Feed, body: bytes) -> pl.DataFrame | None:
         return None
 
 
-def _census_checked(
-    body: bytes, parsed: pl.DataFrame | None, keys: int | None = None
-) -> pl.DataFrame | None:
+def _census_checked(body: bytes, parsed: pl.DataFrame | None, keys: int) -> pl.DataFrame | None:
     """`parsed` if the counts prove it complete (see `_census_parse`); else None."""
-    if parsed is None or (keys is None and not _census_guards(body)):
+    if parsed is None:
         return None
     colon = body.find(b'":')
     null = b'": null' if body[colon + 2 : colon + 3] == b" " else b'":null'
@@ -337,7 +367,7 @@ def _census_checked(
         lower_bound += values
         if values < len(parsed):
             lower_bound += body.count(b'"' + name.encode() + null)
-    return parsed if lower_bound == (body.count(b'":') if keys is None else keys) else None
+    return parsed if lower_bound == keys else None
 
 
 def _flat(feed: Feed) -> bool:

@@ -175,3 +175,19 @@ def test_prefetched_keeps_order_raises_and_stops() -> None:
     assert next(early) == 0
     early.close()  # the worker stops, at most a few items ahead
     assert len(produced) <= 4
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        *(_body(*lines) for lines in CASES.values()),
+        b':{"a":1}\n',
+        b'{"a"\t:1}\n',
+        b'{"a" :1}\n',
+        b'{"a": "x:y", "b":2}\n',
+        b"",
+    ],
+)
+def test_key_tokens_is_the_guarded_byte_count(body: bytes) -> None:
+    guarded = b"\\" in body or b" :" in body or b"\t:" in body
+    assert jsonl_reader._key_tokens(body) == (None if guarded else body.count(b'":'))

@@ -8,6 +8,7 @@ import pytest
 from bakehouse.config import Settings
 from bakehouse.lake import Lake
 from ingestion import ingest, pipeline
+from ingestion.common import jsonl_reader
 from tests.ingestion.common.test_jsonl_faults import FILE, _line
 from tests.ingestion.conftest import assert_accounting, ledger_row, read_table
 
@@ -62,3 +63,30 @@ def test_streamed_file_lands_as_if_read_whole(
     assert streamed["bronze"].equals(whole["bronze"])
     assert streamed["versions"] == whole["versions"]  # one commit, however many chunks
     assert pl.Series(streamed["bronze"]["extra_json"]).drop_nulls().len() == 1
+
+
+@pytest.mark.parametrize("size", [1, 7, 40, 1_000, 10_000])
+def test_read_chunks_cuts_after_the_first_newline_past_size(tmp_path, size: int) -> None:
+    data = _landing_text().encode()
+    path = tmp_path / "file.jsonl"
+    path.write_bytes(data)
+    expected, start = [], 0
+    while start < len(data):
+        end = data.find(b"\n", start + size)
+        end = len(data) if end < 0 else end + 1
+        expected.append(data[start:end])
+        start = end
+    assert list(jsonl_reader.read_chunks(path, size)) == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"plain", "门店".encode(), b"\xff", "门".encode()[:2], b"\xc0\xaf", b"\xed\xa0\x80"],
+)
+def test_utf8_check_agrees_with_python(data: bytes) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        assert not jsonl_reader.valid_utf8(data)
+    else:
+        assert jsonl_reader.valid_utf8(data)
