@@ -1,4 +1,4 @@
-"""The `bakehouse` command line: simulate, run, demo, doctor, resolve, sql.
+"""The `bakehouse` command line: simulate, run, demo, doctor, maintain, resolve, sql.
 
 Heavy imports (Spark, Dagster, the simulator) happen inside the commands, so
 `bakehouse --help` answers at once.
@@ -157,11 +157,15 @@ def run(
         str | None, typer.Option("--from", help="First business date of a range.")
     ] = None,
     to: Annotated[str | None, typer.Option("--to", help="Last business date of a range.")] = None,
+    force: Annotated[
+        bool, typer.Option(help="Run even if Dagster shows a lake-writing run in progress.")
+    ] = False,
 ) -> None:
     """Run the nightly pipeline for one business date or a range of them.
 
     Exits non-zero only when the platform failed; bad source data is quarantined and
-    reported, not an error.
+    reported, not an error. The runs are not queued by the Dagster daemon, so this
+    refuses to start while a queued lake-writing run is in progress.
     """
     from bakehouse.pipeline import date_range
 
@@ -180,6 +184,12 @@ def run(
     else:
         raise _fail("give --date YYYY-MM-DD, or --from YYYY-MM-DD --to YYYY-MM-DD")
     settings = _settings()
+    if not force and (writers := _lake_writers_in_progress(settings)):
+        raise _fail(
+            f"Dagster shows runs writing the lake in progress ({', '.join(writers)}); "
+            "wait for them, or pass --force if they are dead.",
+            code=1,
+        )
     if not _run_and_report(settings, dates):
         raise typer.Exit(1)
 
@@ -355,6 +365,119 @@ def doctor() -> None:
     console.print(table)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
+
+
+# -- maintain ------------------------------------------------------------------
+@app.command()
+def maintain(
+    retention_hours: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Keep files old versions need for this long "
+            "[default: $BAKEHOUSE_VACUUM_RETENTION_HOURS, else 168].",
+        ),
+    ] = None,
+    allow_short_retention: Annotated[
+        bool,
+        typer.Option(
+            help="Allow a retention below the tables' safe minimum (7 days): breaks time "
+            "travel and running readers.",
+        ),
+    ] = False,
+    layer: Annotated[
+        list[str] | None, typer.Option(help="Only this layer (repeatable) [default: all].")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Run even if Dagster shows a lake-writing run in progress.")
+    ] = False,
+) -> None:
+    """Compact small files and vacuum old versions of every Delta table (OPTIMIZE, VACUUM).
+
+    The same maintenance the weekly Dagster schedule runs.
+    """
+    from bakehouse.config import LAYERS
+    from bakehouse.lake import Lake
+    from bakehouse.maintenance import (
+        MaintenanceError,
+        allow_short_retention_from_env,
+        maintain_lake,
+        retention_from_env,
+    )
+
+    layers = layer or list(LAYERS)
+    unknown = sorted(set(layers) - set(LAYERS))
+    if unknown:
+        raise _fail(f"unknown layer {', '.join(unknown)}; expected some of {', '.join(LAYERS)}")
+    settings = _settings()
+    if not force:
+        writers = _lake_writers_in_progress(settings)
+        if writers:
+            raise _fail(
+                f"Dagster shows runs writing the lake in progress ({', '.join(writers)}); "
+                "wait for them, or pass --force if they are dead.",
+                code=1,
+            )
+    try:
+        hours = retention_from_env() if retention_hours is None else retention_hours
+        allow_short = allow_short_retention or allow_short_retention_from_env()
+        with _progress() as progress:
+            task = progress.add_task("maintaining tables", total=None)
+            results = maintain_lake(
+                Lake(settings),
+                retention_hours=hours,
+                allow_short_retention=allow_short,
+                layers=layers,
+                on_table=lambda result: progress.advance(task),
+            )
+            progress.update(task, total=len(results))
+    except MaintenanceError as error:
+        raise _fail(str(error)) from None
+    rows = [
+        {
+            "table": r.name,
+            "files before": r.files_before,
+            "files after": r.files_after,
+            "compacted": r.files_compacted,
+            "vacuumed": r.files_vacuumed,
+            "MB removed": r.bytes_removed / 1e6,
+            "MB before": r.bytes_on_disk_before / 1e6,
+            "MB after": r.bytes_on_disk_after / 1e6,
+            "seconds": r.seconds,
+        }
+        for r in results
+    ]
+    numeric = {"files before", "files after", "compacted", "vacuumed", "MB removed"}
+    numeric |= {"MB before", "MB after", "seconds"}
+    console.print(
+        _table(
+            f"Table maintenance: OPTIMIZE, then VACUUM keeping {hours} h",
+            rows,
+            right=numeric,
+        )
+    )
+    removed = sum(r.bytes_removed for r in results)
+    console.print(f"{len(results)} tables, {removed / 1e6:,.2f} MB of old files removed")
+
+
+def _lake_writers_in_progress(settings: Settings) -> list[str]:
+    """Ids of the home's Dagster runs that write the lake and are running now.
+
+    Runs launched by the daemon are serialized by the run queue; the CLI is not
+    queued, so it looks before it rewrites files under a running writer.
+    """
+    import dagster as dg
+
+    from bakehouse.config import LAKE_WRITE_TAGS
+
+    running = [
+        dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED,
+        dg.DagsterRunStatus.CANCELING,
+    ]
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        records = instance.get_run_records(dg.RunsFilter(tags=LAKE_WRITE_TAGS, statuses=running))
+    return [record.dagster_run.run_id[:8] for record in records]
 
 
 # -- resolve -------------------------------------------------------------------

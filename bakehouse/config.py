@@ -14,6 +14,32 @@ from pathlib import Path
 LAYERS = ("bronze", "silver", "gold", "quarantine")
 LOCAL_TZ = "Asia/Shanghai"
 
+# Every Dagster run that writes the lake carries this tag, and the instance's run queue
+# (dagster.yaml below) starts at most one such run at a time: a landing-sensor run, the
+# nightly run, a backfill and the weekly maintenance never commit to the same Delta
+# tables (the file ledger above all) at the same moment.
+LAKE_WRITE_TAG_KEY = "bakehouse/lake"
+LAKE_WRITE_TAG_VALUE = "write"
+LAKE_WRITE_TAGS = {LAKE_WRITE_TAG_KEY: LAKE_WRITE_TAG_VALUE}
+
+DAGSTER_YAML_HEADER = "# Written by bakehouse (bakehouse/config.py)"
+# Dagster 1.13 documents run-queue limits under `concurrency: runs:`, applied by its
+# default queued run coordinator (limits under `run_queue:` or `run_coordinator:` too
+# would be rejected as a conflict).
+DAGSTER_YAML = f"""{DAGSTER_YAML_HEADER}; rewritten while this line is here.
+# Delete this line to keep your own edits.
+telemetry:
+  enabled: false
+concurrency:
+  runs:
+    tag_concurrency_limits:
+      - key: {LAKE_WRITE_TAG_KEY}
+        value: {LAKE_WRITE_TAG_VALUE}
+        limit: 1
+"""
+# What homes created before the run queue limit got; upgraded in place.
+_LEGACY_DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+
 # Nothing in Bakehouse may reach for the network: every tool's telemetry is off.
 TELEMETRY_OFF_ENV = {
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
@@ -84,9 +110,22 @@ class Settings:
             path.mkdir(parents=True, exist_ok=True)
         for layer in LAYERS:
             self.layer(layer).mkdir(parents=True, exist_ok=True)
-        dagster_yaml = self.dagster_home / "dagster.yaml"
-        if not dagster_yaml.exists():
-            dagster_yaml.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        write_dagster_yaml(self.dagster_home / "dagster.yaml")
+
+
+def write_dagster_yaml(path: Path) -> bool:
+    """Write the Dagster instance config (telemetry off, one lake writer at a time).
+
+    A file this function wrote (or the telemetry-only file of older homes) is brought
+    up to date; a file someone wrote by hand is left alone. True if it was written.
+    """
+    if path.exists():
+        current = path.read_text(encoding="utf-8")
+        ours = current.startswith(DAGSTER_YAML_HEADER) or current == _LEGACY_DAGSTER_YAML
+        if current == DAGSTER_YAML or not ours:
+            return False
+    path.write_text(DAGSTER_YAML, encoding="utf-8")
+    return True
 
 
 def load_settings() -> Settings:

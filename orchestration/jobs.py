@@ -7,12 +7,14 @@ up by the bronze sensor for their own dates.
 
 import dagster as dg
 
+from bakehouse.config import LAKE_WRITE_TAGS
 from orchestration.partitions import daily_partitions
 
 nightly_job = dg.define_asset_job(
     "nightly",
     selection=dg.AssetSelection.all(),
     partitions_def=daily_partitions,
+    tags=LAKE_WRITE_TAGS,
     description="Landing files of one business date through bronze, silver and gold.",
 )
 

@@ -1,8 +1,8 @@
 """The bronze-only nightly run: 02:00 Asia/Shanghai, for the business day that just ended.
 
 Off by default: the code location's `nightly` job (all layers, same hour) already
-runs bronze first, and two runs committing to the file ledger at the same moment
-would conflict. Turn this on where only bronze is deployed, or to re-run bronze alone.
+runs bronze first; with both on, the run queue would run bronze twice, one run after
+the other (both carry the lake-write tag). Turn this on where only bronze is deployed.
 """
 
 import dagster as dg

@@ -1,9 +1,10 @@
-"""One multi-asset builds the four silver identity tables together.
+"""One multi-asset builds the silver identity tables together.
 
-They come from one resolution of the whole identifier graph, so they are produced in
-one step and are never out of step with each other. Unpartitioned: identity is
-global; each run re-resolves from all of bronze and keeps one_ids stable against the
-previous run (see docs/ONEID.md).
+They come from one resolution of the identifier graph, so they are produced in one
+step and are never out of step with each other. Unpartitioned: identity is global.
+Each run reads the landing files identity has not processed yet and re-resolves the
+people they touch; `full: true` in the run config rebuilds the graph from all of
+bronze (one_ids stay stable either way; see docs/ONEID.md).
 """
 
 import dagster as dg
@@ -16,7 +17,18 @@ OUTPUTS = {
     "members": "Current pseudonymised profile per one_id (masked phone/name, age band).",
     "pii_vault": "RESTRICTED: clear phone, name, unionid/openid and consent per one_id.",
     "identity_audit": "Per night: merges, splits, shared identifiers, size-cap splits.",
+    # The graph kept between nights, so a night touches only what changed.
+    "identity_edges": "Graph state: identifier pairs seen on one record, accepted weak links.",
+    "identity_shared": "Graph state: identifiers the guards took out (store phones, ...).",
+    "identity_activity": "Graph state: stores, masked phones, hours per identifier (summed).",
+    "identity_phones": "Graph state: each phone's masked form (prefix and last four).",
+    "identity_files": "Graph state: the landing files identity has processed.",
 }
+
+
+class OneIdConfig(dg.Config):
+    full: bool = False
+    """Rebuild the identifier graph from every bronze row instead of tonight's files."""
 
 
 @dg.multi_asset(
@@ -33,13 +45,16 @@ OUTPUTS = {
     ],
     can_subset=False,
 )
-def oneid(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+def oneid(context: dg.AssetExecutionContext, config: OneIdConfig, lakehouse: LakehouseResource):
     """Resolve identities from bronze and publish the silver identity tables."""
     from transforms.identity.pipeline import run_identity
 
-    summary = run_identity(lakehouse.lake(with_spark=True))
+    summary = run_identity(lakehouse.lake(with_spark=True), full=config.full)
     shared = {
         "night": summary.night.isoformat(),
+        "mode": summary.mode,
+        "files": summary.files,
+        "affected_identifiers": summary.affected_identifiers,
         "clusters": summary.clusters,
         "identifiers": summary.identifiers,
         "merges": summary.merges,

@@ -1,0 +1,196 @@
+"""Weekly table maintenance: compact small files and vacuum old versions of every table.
+
+Nightly ingestion appends a few files per feed and rewrites the file ledger per batch,
+and silver MERGEs rewrite files every night, so tables collect small files (slow scans)
+and files that only old versions reference (disk). `maintain_lake` runs delta-rs'
+OPTIMIZE (bin-packing compaction, data unchanged) and then VACUUM on every Delta table
+under the lake, and reports what each one looked like before and after.
+
+VACUUM deletes the files that versions older than the retention need: time travel
+further back than the retention stops working, and a reader or writer that started
+before the vacuum and still needs such a file fails. The retention therefore defaults
+to Delta's own (7 days) and is never shorter than the table's
+`delta.deletedFileRetentionDuration` unless `allow_short_retention` says so.
+
+The Dagster job (`orchestration.defs.maintenance`) and `bakehouse maintain` both call
+`maintain_lake`; runs that write the lake are serialized by the Dagster run queue.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from deltalake import DeltaTable
+
+from bakehouse.config import LAYERS
+from bakehouse.lake import Lake
+
+DEFAULT_RETENTION_HOURS = 168
+RETENTION_ENV = "BAKEHOUSE_VACUUM_RETENTION_HOURS"
+ALLOW_SHORT_RETENTION_ENV = "BAKEHOUSE_VACUUM_ALLOW_SHORT_RETENTION"
+# Delta's default for a table that does not set delta.deletedFileRetentionDuration.
+DELTA_DEFAULT_RETENTION_HOURS = 168.0
+_TRUE = {"1", "true", "yes", "on"}
+_HOURS_PER_UNIT = {
+    "week": 168.0,
+    "day": 24.0,
+    "hour": 1.0,
+    "minute": 1 / 60,
+    "second": 1 / 3600,
+    "millisecond": 1 / 3_600_000,
+    "microsecond": 1 / 3_600_000_000,
+}
+
+
+class MaintenanceError(ValueError):
+    """Maintenance that would be unsafe or is misconfigured; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class TableMaintenance:
+    """One table before and after: files a reader opens, and what is on disk."""
+
+    layer: str
+    table: str
+    version_before: int
+    version_after: int
+    files_before: int
+    files_after: int
+    files_compacted: int
+    files_vacuumed: int
+    bytes_removed: int
+    """Bytes of the files VACUUM deleted."""
+    bytes_on_disk_before: int
+    bytes_on_disk_after: int
+    """Data files on disk after compaction added its files and VACUUM deleted old ones."""
+    seconds: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.layer}.{self.table}"
+
+    def as_row(self) -> dict[str, object]:
+        return {**asdict(self), "table": self.name}
+
+
+def retention_from_env(environ: Mapping[str, str] | None = None) -> int:
+    """The vacuum retention in hours: `BAKEHOUSE_VACUUM_RETENTION_HOURS`, default 168."""
+    value = (os.environ if environ is None else environ).get(RETENTION_ENV, "").strip()
+    if not value:
+        return DEFAULT_RETENTION_HOURS
+    try:
+        hours = int(value)
+    except ValueError:
+        raise MaintenanceError(f"{RETENTION_ENV} must be whole hours, got {value!r}") from None
+    if hours < 0:
+        raise MaintenanceError(f"{RETENTION_ENV} must not be negative, got {hours}")
+    return hours
+
+
+def allow_short_retention_from_env(environ: Mapping[str, str] | None = None) -> bool:
+    value = (os.environ if environ is None else environ).get(ALLOW_SHORT_RETENTION_ENV, "")
+    return value.strip().lower() in _TRUE
+
+
+def minimum_retention_hours(table: DeltaTable) -> float:
+    """The table's `delta.deletedFileRetentionDuration` in hours (Delta's default: 168)."""
+    configured = table.metadata().configuration.get("delta.deletedFileRetentionDuration")
+    if configured is None:
+        return DELTA_DEFAULT_RETENTION_HOURS
+    match = re.fullmatch(r"\s*interval\s+(\d+)\s+([a-z]+?)s?\s*", configured.lower())
+    if match is None or match.group(2) not in _HOURS_PER_UNIT:
+        raise MaintenanceError(f"cannot read delta.deletedFileRetentionDuration {configured!r}")
+    return int(match.group(1)) * _HOURS_PER_UNIT[match.group(2)]
+
+
+def _data_files(table_path: Path) -> dict[Path, int]:
+    """Data files on disk and their sizes (the Delta log is not vacuumed: left out)."""
+    return {
+        path: path.stat().st_size
+        for path in table_path.rglob("*")
+        if path.is_file() and "_delta_log" not in path.relative_to(table_path).parts
+    }
+
+
+def _check_retention(
+    lake: Lake, tables: list[tuple[str, str]], retention_hours: int, allow_short: bool
+) -> None:
+    if retention_hours < 0:
+        raise MaintenanceError(f"retention must not be negative, got {retention_hours} h")
+    if allow_short:
+        return
+    minimums = {
+        (layer, table): minimum_retention_hours(DeltaTable(lake.path(layer, table)))
+        for layer, table in tables
+    }
+    too_short = [
+        f"{layer}.{table} ({minimum:g} h)"
+        for (layer, table), minimum in minimums.items()
+        if retention_hours < minimum
+    ]
+    if too_short:
+        raise MaintenanceError(
+            f"a vacuum retention of {retention_hours} h is shorter than the tables' safe "
+            f"minimum: {', '.join(too_short)}. Time travel and running readers could lose "
+            f"files; set {ALLOW_SHORT_RETENTION_ENV}=true (or --allow-short-retention) "
+            "only when nothing else uses the lake."
+        )
+
+
+def maintain_table(lake: Lake, layer: str, table: str, retention_hours: int) -> TableMaintenance:
+    """Compact one table, then vacuum it; the retention is not checked here."""
+    started = time.perf_counter()
+    table_path = Path(lake.path(layer, table))
+    before = DeltaTable(str(table_path))
+    version_before, files_before = before.version(), len(before.file_uris())
+    on_disk_before = _data_files(table_path)
+    compaction = lake.optimize(layer, table)
+    before_vacuum = _data_files(table_path)
+    vacuumed = lake.vacuum(layer, table, retention_hours)
+    on_disk_after = _data_files(table_path)
+    after = DeltaTable(str(table_path))
+    return TableMaintenance(
+        layer=layer,
+        table=table,
+        version_before=version_before,
+        version_after=after.version(),
+        files_before=files_before,
+        files_after=len(after.file_uris()),
+        files_compacted=int(compaction.get("numFilesRemoved", 0)),
+        files_vacuumed=len(vacuumed),
+        bytes_removed=sum(
+            size for path, size in before_vacuum.items() if path not in on_disk_after
+        ),
+        bytes_on_disk_before=sum(on_disk_before.values()),
+        bytes_on_disk_after=sum(on_disk_after.values()),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def maintain_lake(
+    lake: Lake,
+    *,
+    retention_hours: int = DEFAULT_RETENTION_HOURS,
+    allow_short_retention: bool = False,
+    layers: Iterable[str] = LAYERS,
+    on_table: Callable[[TableMaintenance], None] | None = None,
+) -> list[TableMaintenance]:
+    """Compact and vacuum every Delta table of these layers, one table after another.
+
+    The retention is checked against every table before any is touched, so a
+    too-short retention changes nothing.
+    """
+    tables = [(layer, table) for layer in layers for table in lake.tables(layer)]
+    _check_retention(lake, tables, retention_hours, allow_short_retention)
+    results = []
+    for layer, table in tables:
+        result = maintain_table(lake, layer, table, retention_hours)
+        results.append(result)
+        if on_table is not None:
+            on_table(result)
+    return results
