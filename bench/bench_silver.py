@@ -1,6 +1,7 @@
 """Silver benchmark: one SF1 night incrementally, 30 days at SF0.1, Sail vs JVM Spark.
 
     .venv/bin/python bench/bench_silver.py night   --scale 1   --home /tmp/bh-sf1
+    .venv/bin/python bench/bench_silver.py night   --scale 1   --home /tmp/bh-sf1i --identity
     .venv/bin/python bench/bench_silver.py history --scale 0.1 --days 30 --home /tmp/bh-sf01
     .venv/bin/python bench/bench_silver.py engines --home /tmp/bh-sf01
 
@@ -72,21 +73,41 @@ def _lake(settings):
     return Lake(settings, spark_session())
 
 
-def night(home: Path, scale: float, days: int, seed: int) -> None:
+def night(home: Path, scale: float, days: int, seed: int, identity: bool = False) -> None:
     from bakehouse.pii import load_key
     from transforms.build import build_pending
+    from transforms.identity.pipeline import run_identity
 
     settings = _settings(home)
     sim_seconds = _simulate(settings, scale, days, seed)
     dates = [START + dt.timedelta(days=i) for i in range(days)]
     lake = _lake(settings)
     key = load_key(settings.pii_key_file)
-    history_ingest = _ingest(settings, dates[:-1])
+    # The member base arrives as an onboarding dump dated START - 1.
+    history = [START - dt.timedelta(days=1), *dates[:-1]] if identity else dates[:-1]
+    history_ingest = _ingest(settings, history)
     started = time.perf_counter()
     build_pending(lake, key)
     history_silver = time.perf_counter() - started
+    identity_figures = {}
+    if identity:
+        started = time.perf_counter()
+        run_identity(lake, night=dates[-2], key=key)
+        identity_figures["history_identity_full_s"] = round(time.perf_counter() - started, 1)
     night_ingest = _ingest(settings, dates[-1:])
     result = build_pending(lake, key)
+    if identity:
+        started = time.perf_counter()
+        summary = run_identity(lake, night=dates[-1], key=key)
+        seconds = time.perf_counter() - started
+        identity_figures.update(
+            night_identity_s=round(seconds, 1),
+            night_identity_mode=summary.mode,
+            night_affected_identifiers=summary.affected_identifiers,
+            identifiers=summary.identifiers,
+            people=summary.clusters,
+            night_silver_and_identity_s=round(result.seconds + seconds, 1),
+        )
     _report(
         "night",
         scale=scale,
@@ -100,6 +121,7 @@ def night(home: Path, scale: float, days: int, seed: int) -> None:
         rebuilt_order_dates=sorted(d.isoformat() for d in result.dates.orders),
         orders=result.row_counts.get("orders"),
         order_lines=result.row_counts.get("order_lines"),
+        **identity_figures,
     )
 
 
@@ -221,10 +243,13 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--identity", action="store_true", help="night: OneID too (silver + identity night)"
+    )
     args = parser.parse_args()
     home = args.home.resolve()
     if args.phase == "night":
-        night(home, args.scale, args.days, args.seed)
+        night(home, args.scale, args.days, args.seed, identity=args.identity)
     elif args.phase == "history":
         history(home, args.scale, args.days, args.seed)
     elif args.phase == "engines":

@@ -23,7 +23,20 @@ from transforms.identity import config as c
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
-OBSERVATION_COLUMNS = ("record_key", "source", "id_type", "id_value", "business_date")
+OBSERVATION_COLUMNS = (
+    "record_key",
+    "source",
+    "id_type",
+    "id_value",
+    "business_date",
+    # Activity evidence for the probabilistic model (null where a source has none):
+    # the ERP store, the time, and for platform orders the masked phone and address.
+    "store_code",
+    "at",
+    "masked_phone",
+    "address",
+)
+EVIDENCE_COLUMNS = ("store_code", "at", "masked_phone", "address")
 VOIDED = "作废"
 
 
@@ -41,24 +54,38 @@ def _card(column: str) -> Column:
     return _clean(column)
 
 
-def _melt(frame: DataFrame, source: str, id_columns: dict[str, Column]) -> DataFrame:
+def _melt(
+    frame: DataFrame,
+    source: str,
+    id_columns: dict[str, Column],
+    evidence: dict[str, Column] | None = None,
+) -> DataFrame:
     """One observation per non-null identifier of each record of `frame`."""
     from pyspark.sql import functions as F
 
+    evidence = evidence or {}
     pairs = F.array(
         *[
             F.struct(F.lit(id_type).alias("id_type"), value.alias("id_value"))
             for id_type, value in id_columns.items()
         ]
     )
+    types = {"at": "timestamp"}
+    evidence_columns = [
+        evidence.get(name, F.lit(None)).cast(types.get(name, "string")).alias(name)
+        for name in EVIDENCE_COLUMNS
+    ]
     return (
-        frame.select("record_key", "business_date", F.explode(pairs).alias("obs"))
+        frame.select(
+            "record_key", "business_date", *evidence_columns, F.explode(pairs).alias("obs")
+        )
         .select(
             "record_key",
             F.lit(source).alias("source"),
             F.col("obs.id_type").alias("id_type"),
             F.col("obs.id_value").alias("id_value"),
             "business_date",
+            *EVIDENCE_COLUMNS,
         )
         .where(F.col("id_value").isNotNull())
     )
@@ -79,6 +106,7 @@ def member_observations(mp_members: DataFrame) -> DataFrame:
             c.UNIONID: _clean("unionid"),
             c.OPENID: _clean("openid"),
         },
+        {"store_code": F.col("register_store")},
     )
 
 
@@ -101,7 +129,10 @@ def pos_tickets(pos_sales: DataFrame) -> DataFrame:
 
 
 def pos_observations(pos_sales: DataFrame, douyin_orders: DataFrame | None) -> DataFrame:
-    """Card and phone of a ticket, and the Douyin buyer whose voucher (券码) paid for it."""
+    """Card and phone of a ticket, and the Douyin buyer whose voucher (券码) paid for it.
+
+    `douyin_orders` should be the whole table: a voucher bought weeks ago pays today.
+    """
     from pyspark.sql import functions as F
 
     tickets = pos_tickets(pos_sales)
@@ -122,6 +153,7 @@ def pos_observations(pos_sales: DataFrame, douyin_orders: DataFrame | None) -> D
             c.PHONE: normalize_phone_col("member_phone"),
             c.DOUYIN_OPEN_ID: F.col("douyin_open_id"),
         },
+        {"store_code": F.col("store_code"), "at": F.col("sold_at")},
     )
 
 
@@ -138,6 +170,7 @@ def mp_order_observations(mp_orders: DataFrame) -> DataFrame:
             c.OPENID: _clean("member_openid"),
             c.PHONE: normalize_phone_col("member_phone"),
         },
+        {"store_code": F.col("store_code"), "at": F.col("created_at")},
     )
 
 
@@ -153,55 +186,8 @@ def wecom_observations(wecom_contacts: DataFrame) -> DataFrame:
             c.UNIONID: _clean("unionid"),
             c.PHONE: normalize_phone_col("remark_phone"),
         },
+        {"store_code": F.col("store_code"), "at": F.col("added_at")},
     )
-
-
-def platform_observations(
-    orders: DataFrame, source: str, id_type: str, user_column: str
-) -> DataFrame:
-    """A platform order names one platform user: a node, linked by `linkage` if at all."""
-    from pyspark.sql import functions as F
-
-    records = orders.withColumn(
-        "record_key", F.concat_ws(":", F.lit(source), *_order_key_columns(orders))
-    )
-    return _melt(records, source, {id_type: _clean(user_column)})
-
-
-def _order_key_columns(orders: DataFrame) -> list[str]:
-    return [name for name in ("order_id", "voucher_code") if name in orders.columns]
-
-
-def all_observations(bronze: dict[str, DataFrame]) -> DataFrame:
-    """Observations from every bronze table present (a missing source adds nothing)."""
-    parts: list[DataFrame] = []
-    if (members := bronze.get("mp_members")) is not None:
-        parts.append(member_observations(members))
-    if (pos := bronze.get("pos_sales")) is not None:
-        parts.append(pos_observations(pos, bronze.get("douyin_orders")))
-    if (mp_orders := bronze.get("mp_orders")) is not None:
-        parts.append(mp_order_observations(mp_orders))
-    if (wecom := bronze.get("wecom_contacts")) is not None:
-        parts.append(wecom_observations(wecom))
-    platform_sources = (
-        ("douyin_orders", c.DOUYIN_OPEN_ID, "douyin_open_id"),
-        ("meituan_orders", c.MEITUAN_USER_ID, "meituan_user_id"),
-        ("eleme_orders", c.ELEME_USER_ID, "eleme_user_id"),
-    )
-    for table, id_type, column in platform_sources:
-        if (orders := bronze.get(table)) is not None:
-            parts.append(platform_observations(orders, table, id_type, column))
-    if not parts:
-        raise ValueError("no bronze table with identifiers: ingest some landing files first")
-    observations = parts[0]
-    for part in parts[1:]:
-        observations = observations.unionByName(part)
-    return observations.select(*OBSERVATION_COLUMNS)
-
-
-# -- weak evidence for the probabilistic model --------------------------------------------
-PLATFORM_ACTIVITY_COLUMNS = ("id_type", "id_value", "masked_phone", "store_code", "address", "at")
-PERSON_ACTIVITY_COLUMNS = ("id_type", "id_value", "store_code", "at")
 
 
 def _store_map(erp_stores: DataFrame | None, platform_column: str) -> DataFrame | None:
@@ -230,107 +216,90 @@ def _with_erp_store(frame: DataFrame, mapping: DataFrame | None) -> DataFrame:
     )
 
 
-def platform_activity(bronze: dict[str, DataFrame]) -> DataFrame | None:
-    """Per platform order: the platform user, masked phone, ERP store, address, time."""
+def platform_observations(
+    bronze: dict[str, DataFrame], erp_stores: DataFrame | None
+) -> list[DataFrame]:
+    """A platform order names one platform user (a node, linked by `linkage` if at all),
+    with its weak evidence: masked phone, the ERP store, the masked address, the time."""
     from pyspark.sql import functions as F
 
-    erp_stores = bronze.get("erp_stores")
-    parts: list[DataFrame] = []
+    parts = []
     if (meituan := bronze.get("meituan_orders")) is not None:
-        frame = meituan.select(
-            F.lit(c.MEITUAN_USER_ID).alias("id_type"),
-            _clean("meituan_user_id").alias("id_value"),
-            _clean("masked_phone").alias("masked_phone"),
-            _clean("meituan_store_id").alias("platform_store"),
-            _clean("masked_address").alias("address"),
-            F.col("ordered_at").alias("at"),
+        frame = meituan.withColumn("platform_store", _clean("meituan_store_id"))
+        frame = _with_erp_store(frame, _store_map(erp_stores, "meituan_store_id"))
+        frame = frame.withColumn(
+            "record_key", F.concat_ws(":", F.lit("meituan_orders"), "order_id")
         )
-        parts.append(_with_erp_store(frame, _store_map(erp_stores, "meituan_store_id")))
+        parts.append(
+            _platform_melt(
+                frame, "meituan_orders", c.MEITUAN_USER_ID, "meituan_user_id", "masked_address"
+            )
+        )
     if (eleme := bronze.get("eleme_orders")) is not None:
-        frame = eleme.select(
-            F.lit(c.ELEME_USER_ID).alias("id_type"),
-            _clean("eleme_user_id").alias("id_value"),
-            _clean("masked_phone").alias("masked_phone"),
-            _clean("eleme_store_id").alias("platform_store"),
-            F.lit(None).cast("string").alias("address"),
-            F.col("ordered_at").alias("at"),
-        )
-        parts.append(_with_erp_store(frame, _store_map(erp_stores, "eleme_store_id")))
+        frame = eleme.withColumn("platform_store", _clean("eleme_store_id"))
+        frame = _with_erp_store(frame, _store_map(erp_stores, "eleme_store_id"))
+        frame = frame.withColumn("record_key", F.concat_ws(":", F.lit("eleme_orders"), "order_id"))
+        parts.append(_platform_melt(frame, "eleme_orders", c.ELEME_USER_ID, "eleme_user_id", None))
     if (douyin := bronze.get("douyin_orders")) is not None:
-        verifications = bronze.get("douyin_verifications")
-        frame = douyin.select(
-            _clean("voucher_code").alias("voucher_code"),
-            F.lit(c.DOUYIN_OPEN_ID).alias("id_type"),
-            _clean("douyin_open_id").alias("id_value"),
-            _clean("masked_phone").alias("masked_phone"),
-            F.lit(None).cast("string").alias("address"),
-            F.col("ordered_at").alias("at"),
-        )
-        if verifications is not None:
+        frame = douyin.withColumn("voucher_code", _clean("voucher_code"))
+        if (verifications := bronze.get("douyin_verifications")) is not None:
             redeemed_at = verifications.groupBy(_clean("voucher_code").alias("voucher_code")).agg(
                 F.max(_clean("douyin_poi")).alias("platform_store")
             )
             frame = frame.join(redeemed_at, "voucher_code", "left")
         else:
             frame = frame.withColumn("platform_store", F.lit(None).cast("string"))
-        parts.append(_with_erp_store(frame, _store_map(erp_stores, "douyin_poi")))
-    if not parts:
-        return None
-    activity = parts[0].select(*PLATFORM_ACTIVITY_COLUMNS)
-    for part in parts[1:]:
-        activity = activity.unionByName(part.select(*PLATFORM_ACTIVITY_COLUMNS))
-    return activity.where(F.col("id_value").isNotNull())
+        frame = _with_erp_store(frame, _store_map(erp_stores, "douyin_poi"))
+        frame = frame.withColumn(
+            "record_key", F.concat_ws(":", F.lit("douyin_orders"), "order_id", "voucher_code")
+        )
+        parts.append(
+            _platform_melt(frame, "douyin_orders", c.DOUYIN_OPEN_ID, "douyin_open_id", None)
+        )
+    return parts
 
 
-def person_activity(bronze: dict[str, DataFrame]) -> DataFrame | None:
-    """Where and when strong identifiers were seen: the stores a person frequents."""
+def _platform_melt(
+    frame: DataFrame, source: str, id_type: str, user_column: str, address: str | None
+) -> DataFrame:
     from pyspark.sql import functions as F
 
+    return _melt(
+        frame,
+        source,
+        {id_type: _clean(user_column)},
+        {
+            "store_code": F.col("store_code"),
+            "at": F.col("ordered_at"),
+            "masked_phone": _clean("masked_phone"),
+            "address": _clean(address) if address else F.lit(None),
+        },
+    )
+
+
+def all_observations(
+    bronze: dict[str, DataFrame], *, douyin_orders: DataFrame | None = None
+) -> DataFrame:
+    """Observations from every bronze table present (a missing source adds nothing).
+
+    `bronze` may hold only some files' rows (a night's); `douyin_orders` is then the
+    whole table, for the voucher buyers of tonight's tickets, and `erp_stores` should
+    be whole too (it is a master).
+    """
     parts: list[DataFrame] = []
-    if (pos := bronze.get("pos_sales")) is not None:
-        tickets = pos_tickets(pos)
-        for id_type, value in (
-            (c.CARD, _card("member_card_no")),
-            (c.PHONE, normalize_phone_col("member_phone")),
-        ):
-            parts.append(
-                tickets.select(
-                    F.lit(id_type).alias("id_type"),
-                    value.alias("id_value"),
-                    "store_code",
-                    F.col("sold_at").alias("at"),
-                )
-            )
-    if (mp_orders := bronze.get("mp_orders")) is not None:
-        parts.append(
-            mp_orders.select(
-                F.lit(c.MEMBER_ID).alias("id_type"),
-                _clean("member_id").alias("id_value"),
-                "store_code",
-                F.col("created_at").alias("at"),
-            )
-        )
     if (members := bronze.get("mp_members")) is not None:
-        parts.append(
-            members.select(
-                F.lit(c.MEMBER_ID).alias("id_type"),
-                _clean("member_id").alias("id_value"),
-                F.col("register_store").alias("store_code"),
-                F.lit(None).cast("timestamp").alias("at"),
-            )
-        )
+        parts.append(member_observations(members))
+    if (pos := bronze.get("pos_sales")) is not None:
+        buyers = douyin_orders if douyin_orders is not None else bronze.get("douyin_orders")
+        parts.append(pos_observations(pos, buyers))
+    if (mp_orders := bronze.get("mp_orders")) is not None:
+        parts.append(mp_order_observations(mp_orders))
     if (wecom := bronze.get("wecom_contacts")) is not None:
-        parts.append(
-            wecom.select(
-                F.lit(c.WECOM_EXTERNAL_ID).alias("id_type"),
-                _clean("external_userid").alias("id_value"),
-                "store_code",
-                F.col("added_at").alias("at"),
-            )
-        )
+        parts.append(wecom_observations(wecom))
+    parts.extend(platform_observations(bronze, bronze.get("erp_stores")))
     if not parts:
-        return None
-    activity = parts[0]
+        raise ValueError("no bronze table with identifiers: ingest some landing files first")
+    observations = parts[0]
     for part in parts[1:]:
-        activity = activity.unionByName(part)
-    return activity.where(F.col("id_value").isNotNull() & F.col("store_code").isNotNull())
+        observations = observations.unionByName(part)
+    return observations.select(*OBSERVATION_COLUMNS)

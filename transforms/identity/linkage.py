@@ -21,20 +21,23 @@ the phone-number space and the store network that holds at any scale.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from transforms.identity import config as c
-from transforms.identity.identifiers import person_activity, platform_activity
 
 if TYPE_CHECKING:
     import pandas as pd
     from pyspark.sql import DataFrame
 
 PROFILE_COLUMNS = ("unique_id", "last4", "prefix3", "home_store", "stores", "city", "daypart")
+PROFILE_SCHEMA = (
+    "unique_id string, last4 string, prefix3 string, home_store string, "
+    "stores array<string>, city string, daypart string"
+)
 MASKED_FULL = r"^(1\d{2})\*+(\d{4})$"
 MASKED_TAIL = r"^尾号(\d{4})$"
-CITY = r"^([^*0-9]{1,8}?市)"
 # Share of platform users expected to be someone we also know by phone.
 LINKABLE_SHARE = 0.5
 
@@ -161,36 +164,41 @@ def _daypart(hour_col: Any) -> Any:
 
 
 def _mode(frame: DataFrame, keys: list[str], value: str, alias: str) -> DataFrame:
-    """The most frequent non-null `value` per `keys` (ties: the smallest value)."""
+    """The most frequent non-null `value` per `keys`, weighted by `visits` (ties: the
+    shortest, then smallest value)."""
     from pyspark.sql import functions as F
 
-    counts = frame.where(F.col(value).isNotNull()).groupBy(*keys, value).count()
+    counts = (
+        frame.where(F.col(value).isNotNull())
+        .groupBy(*keys, value)
+        .agg(F.sum("visits").alias("count"))
+    )
     return counts.groupBy(*keys).agg(
         F.max_by(value, F.struct("count", F.lit(0) - F.length(value))).alias(alias)
     )
 
 
-def platform_profiles(activity: DataFrame, singletons: DataFrame) -> DataFrame:
+def _habits(activity: DataFrame, keys: list[str]) -> DataFrame:
+    """Home store (most visits), every store visited and the mean hour, per `keys`."""
+    from pyspark.sql import functions as F
+
+    home = _mode(activity, keys, "store_code", "home_store")
+    rest = activity.groupBy(*keys).agg(
+        F.sort_array(F.collect_set("store_code")).alias("stores"),
+        F.when(F.sum("hour_n") > 0, F.sum("hour_sum") / F.sum("hour_n")).alias("hour"),
+    )
+    return rest.join(home, keys, "left")
+
+
+def platform_profiles(activity: DataFrame, candidates: DataFrame) -> DataFrame:
     """Evidence per still-unlinked platform user: masked phone, stores, city, time."""
     from pyspark.sql import functions as F
 
-    keys = ["id_type", "id_value"]
-    activity = activity.join(singletons.select(*keys, "node"), keys)
+    keys = ["node"]
+    activity = activity.join(candidates.select("node"), "node", "left_semi")
     masked = _mode(activity, keys, "masked_phone", "masked")
-    home = _mode(activity, keys, "store_code", "home_store")
-    city = _mode(
-        activity.withColumn("city", F.regexp_extract("address", CITY, 1)).withColumn(
-            "city", F.when(F.col("city") != "", F.col("city"))
-        ),
-        keys,
-        "city",
-        "city",
-    )
-    rest = activity.groupBy(*keys, "node").agg(
-        F.sort_array(F.collect_set("store_code")).alias("stores"),
-        F.avg(F.hour("at")).alias("hour"),
-    )
-    profile = rest.join(masked, keys, "left").join(home, keys, "left").join(city, keys, "left")
+    city = _mode(activity, keys, "city", "city")
+    profile = _habits(activity, keys).join(masked, keys, "left").join(city, keys, "left")
     full_prefix = F.regexp_extract("masked", MASKED_FULL, 1)
     full_tail = F.regexp_extract("masked", MASKED_FULL, 2)
     tail_only = F.regexp_extract("masked", MASKED_TAIL, 1)
@@ -200,47 +208,64 @@ def platform_profiles(activity: DataFrame, singletons: DataFrame) -> DataFrame:
         F.when(full_tail != "", full_tail).when(tail_only != "", tail_only).alias("last4"),
         F.when(full_prefix != "", full_prefix).alias("prefix3"),
         "home_store",
-        "stores",
+        F.coalesce("stores", F.array().cast("array<string>")).alias("stores"),
         "city",
         _daypart(F.col("hour")).alias("daypart"),
     ).where(F.col("last4").isNotNull())
 
 
-def person_profiles(
-    assigned: DataFrame, activity: DataFrame | None, erp_stores: DataFrame | None
-) -> DataFrame:
-    """Evidence per (person, phone): the phone's prefix and tail, stores, city, time."""
+def candidate_phones(platform: DataFrame, phones: DataFrame, activity: DataFrame) -> DataFrame:
+    """The phones (node, prefix3, last4) that can pair with a platform profile.
+
+    Blocking before any person is profiled: the same prefix and last four digits for a
+    full mask (`138****5678`); for a tail-only mask (`尾号5678`) the same last four and
+    the platform user's home store among the stores the phone itself was seen at.
+    """
     from pyspark.sql import functions as F
 
-    phones = assigned.where(F.col("id_type") == c.PHONE).select(
-        "component", F.col("id_value").alias("phone")
+    full = platform.where(F.col("prefix3").isNotNull()).select("last4", "prefix3").distinct()
+    tail = (
+        platform.where(F.col("prefix3").isNull() & F.col("home_store").isNotNull())
+        .select("last4", F.col("home_store").alias("store_code"))
+        .distinct()
     )
-    base = phones.select(
-        "component",
-        F.concat_ws(":", F.lit("q"), "component", "phone").alias("unique_id"),
-        F.substring("phone", 8, 4).alias("last4"),
-        F.substring("phone", 1, 3).alias("prefix3"),
+    by_full = phones.join(full, ["last4", "prefix3"], "left_semi")
+    seen_at = activity.where(F.col("id_type") == c.PHONE).select("node", "store_code")
+    by_tail = (
+        phones.join(tail.select("last4").distinct(), "last4", "left_semi")
+        .join(seen_at, "node")
+        .join(tail, ["last4", "store_code"], "left_semi")
+        .select("node", "prefix3", "last4")
     )
-    if activity is None:
-        return base.select(
-            "component",
-            "unique_id",
-            "last4",
-            "prefix3",
-            F.lit(None).cast("string").alias("home_store"),
-            F.array().cast("array<string>").alias("stores"),
-            F.lit(None).cast("string").alias("city"),
-            F.lit(None).cast("string").alias("daypart"),
-        )
-    visits = activity.join(
-        assigned.select("id_type", "id_value", "component"), ["id_type", "id_value"]
+    return by_full.unionByName(by_tail).distinct()
+
+
+def person_profiles(
+    persons: DataFrame,
+    phones: DataFrame,
+    activity: DataFrame,
+    erp_stores: DataFrame | None,
+) -> DataFrame:
+    """Evidence per candidate phone: prefix and tail, stores, city, time of day.
+
+    The stores and hours are the phone's own (tickets it was typed on, the member
+    record it is on): a person's other identifiers would cost a join of the whole map
+    every night for little more. `persons` gives the phone's person, so two phones of
+    one person do not compete in `best_links`; `phones` are the blocked candidates.
+    """
+    from pyspark.sql import functions as F
+
+    base = phones.join(persons, "node").select(
+        "person",
+        F.col("node").alias("target"),
+        F.concat_ws(":", F.lit("q"), "person", "node").alias("unique_id"),
+        "last4",
+        "prefix3",
     )
-    home = _mode(visits, ["component"], "store_code", "home_store")
-    rest = visits.groupBy("component").agg(
-        F.sort_array(F.collect_set("store_code")).alias("stores"),
-        F.avg(F.hour("at")).alias("hour"),
+    visits = activity.join(phones.select("node"), "node", "left_semi").withColumnRenamed(
+        "node", "target"
     )
-    profile = base.join(home, "component", "left").join(rest, "component", "left")
+    profile = base.join(_habits(visits, ["target"]), "target", "left")
     if erp_stores is not None:
         cities = erp_stores.groupBy(F.col("store_code").alias("home_store")).agg(
             F.max("city").alias("city")
@@ -249,7 +274,8 @@ def person_profiles(
     else:
         profile = profile.withColumn("city", F.lit(None).cast("string"))
     return profile.select(
-        "component",
+        "person",
+        "target",
         "unique_id",
         "last4",
         "prefix3",
@@ -257,29 +283,6 @@ def person_profiles(
         F.coalesce("stores", F.array().cast("array<string>")).alias("stores"),
         "city",
         _daypart(F.col("hour")).alias("daypart"),
-    )
-
-
-def candidate_records(platform: DataFrame, person: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """The platform and person records in at least one blocked pair (Spark side)."""
-    from pyspark.sql import functions as F
-
-    pairs = platform.alias("l").join(
-        person.alias("r"),
-        (F.col("l.last4") == F.col("r.last4"))
-        & (
-            (F.col("l.prefix3") == F.col("r.prefix3"))
-            | (
-                F.col("l.prefix3").isNull()
-                & F.array_contains(F.col("r.stores"), F.col("l.home_store"))
-            )
-        ),
-    )
-    left_ids = pairs.select(F.col("l.unique_id").alias("unique_id")).distinct()
-    right_ids = pairs.select(F.col("r.unique_id").alias("unique_id")).distinct()
-    return (
-        platform.join(left_ids, "unique_id", "left_semi"),
-        person.join(right_ids, "unique_id", "left_semi"),
     )
 
 
@@ -335,32 +338,36 @@ def best_links(predictions: pd.DataFrame, config: c.IdentityConfig) -> pd.DataFr
     return chosen.reset_index()[["unique_id_l", "unique_id_r", "match_probability"]]
 
 
-def make_weak_linker(bronze: dict[str, DataFrame], config: c.IdentityConfig):
-    """A `WeakLinker` over the bronze tables (None when no platform orders exist)."""
-    platform_events = platform_activity(bronze)
-    person_events = person_activity(bronze)
-    if platform_events is None:
-        return None
+def make_weak_linker(erp_stores: DataFrame | None, config: c.IdentityConfig):
+    """A `WeakLinker`: (candidates, activity, person_of, phones) -> (node, target) links."""
 
-    def link(assigned: DataFrame) -> DataFrame | None:
+    def link(
+        candidates: DataFrame,
+        activity: DataFrame,
+        person_of: Callable[[DataFrame], DataFrame],
+        phones: DataFrame,
+    ) -> DataFrame | None:
         from pyspark.sql import functions as F
 
-        sizes = assigned.groupBy("component").agg(F.count("*").alias("size"))
-        with_size = assigned.join(sizes, "component")
-        singletons = with_size.where(
-            (F.col("size") == 1) & F.col("id_type").isin(*c.PLATFORM_ID_TYPES)
-        )
-        platform = platform_profiles(platform_events, singletons)
-        person = person_profiles(assigned, person_events, bronze.get("erp_stores"))
-        n_people = person.select("component").distinct().count()
-        if n_people == 0:
-            return None
-        left, right = candidate_records(platform, person)
-        left_rows = left.toPandas()
+        left_rows = platform_profiles(activity, candidates).toPandas()
         if left_rows.empty:
             return None
-        right_rows = right.toPandas()
-        prior = min(0.5, LINKABLE_SHARE / n_people)
+        spark = candidates.sparkSession
+        platform = spark.createDataFrame(
+            left_rows[list(PROFILE_COLUMNS)].assign(stores=left_rows["stores"].map(list)),
+            PROFILE_SCHEMA,
+        )
+        # Only phones that pass the blocking rule reach the driver; splink applies the
+        # same rule (BLOCKING_RULE) to form the pairs it scores.
+        blocked = candidate_phones(platform, phones, activity)
+        persons = person_of(blocked.select("node"))
+        right_rows = person_profiles(persons, blocked, activity, erp_stores).toPandas()
+        if right_rows.empty:
+            return None
+        # The prior: the linkable share of platform users over the phones we know (about
+        # one per person: a full-population count of people would cost a join a night).
+        n_people = phones.count()
+        prior = min(0.5, LINKABLE_SHARE / max(n_people, 1))
         chosen = best_links(score(left_rows, right_rows, prior), config)
         if chosen.empty:
             return None
@@ -368,17 +375,14 @@ def make_weak_linker(bronze: dict[str, DataFrame], config: c.IdentityConfig):
             left_rows[["unique_id", "node"]], left_on="unique_id_l", right_on="unique_id"
         )
         chosen = chosen.merge(
-            right_rows[["unique_id", "component"]], left_on="unique_id_r", right_on="unique_id"
+            right_rows[["unique_id", "target"]], left_on="unique_id_r", right_on="unique_id"
         )
         rows = [
-            (int(node), int(component), float(p))
-            for node, component, p in chosen[["node", "component", "match_probability"]].itertuples(
-                index=False
-            )
+            (int(node), int(target))
+            for node, target in chosen[["node", "target"]].itertuples(index=False)
         ]
-        spark = assigned.sparkSession
-        return spark.createDataFrame(
-            rows, "node long, component long, match_probability double"
-        ).where(F.col("node").isNotNull())
+        return spark.createDataFrame(rows, "node long, target long").where(
+            F.col("node").isNotNull()
+        )
 
     return link

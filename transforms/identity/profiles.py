@@ -53,17 +53,28 @@ def _age_band(age: Column) -> Column:
     return band.otherwise(F.lit("65+"))
 
 
-def primary_members(assigned: DataFrame, mp_members: DataFrame | None) -> DataFrame | None:
-    """Each person's primary member record: live before deleted, then the latest."""
+def primary_members(
+    assigned: DataFrame, mp_members: DataFrame | None, key: bytes
+) -> DataFrame | None:
+    """Each person's primary member record: live before deleted, then the latest.
+
+    The person's member ids are known by their pseudonym (a night re-resolves people
+    whose ids it saw on earlier nights), so the CRM records join on the keyed hash.
+    """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     if mp_members is None:
         return None
     member_of = assigned.where(F.col("id_type") == c.MEMBER_ID).select(
-        F.col("id_value").alias("member_id"), "one_id"
+        F.col("id_hash").alias("member_hash"), "one_id"
     )
-    members = latest_members(mp_members).join(member_of, "member_id")
+    # Hash first and keep only these people's records: the latest-version window then
+    # runs over tonight's people, not over every CRM record ever exported.
+    hashed = mp_members.withColumn(
+        "member_hash", pseudonym_col(key, c.MEMBER_ID, F.trim("member_id"))
+    ).join(member_of.select("member_hash"), "member_hash", "left_semi")
+    members = latest_members(hashed).join(member_of, "member_hash")
     window = Window.partitionBy("one_id").orderBy(
         F.asc(F.coalesce(F.col("is_deleted"), F.lit(False))),
         F.desc_nulls_last("updated_at"),
@@ -81,9 +92,7 @@ def primary_members(assigned: DataFrame, mp_members: DataFrame | None) -> DataFr
     )
 
 
-def members_profile(
-    assigned: DataFrame, mp_members: DataFrame | None, key: bytes, night: date
-) -> DataFrame:
+def members_profile(assigned: DataFrame, primary: DataFrame | None, night: date) -> DataFrame:
     """`silver/members`: one pseudonymised row per one_id (members and platform-only)."""
     from pyspark.sql import functions as F
 
@@ -94,7 +103,6 @@ def members_profile(
         F.max("last_seen").alias("last_seen"),
         F.bool_or(F.col("link_kind") == c.PROBABILISTIC).alias("has_probabilistic_link"),
     )
-    primary = primary_members(assigned, mp_members)
     if primary is None:
         return people.select(
             "one_id",
@@ -114,7 +122,7 @@ def members_profile(
     profile = primary.select(
         "one_id",
         "member_count",
-        pseudonym_col(key, c.MEMBER_ID, F.col("member_id")).alias("member_id_hash"),
+        F.col("member_hash").alias("member_id_hash"),
         F.when(kept, mask_phone_col(normalize_phone_col("phone"))).alias("masked_phone"),
         F.when(kept, mask_name_col("name")).alias("masked_name"),
         F.when(kept, F.col("gender")).alias("gender"),
@@ -163,11 +171,10 @@ _PROFILE_TYPES: tuple[tuple[str, str], ...] = (
 )
 
 
-def pii_vault(assigned: DataFrame, mp_members: DataFrame | None, night: date) -> DataFrame | None:
+def pii_vault(primary: DataFrame | None, night: date) -> DataFrame | None:
     """`silver/pii_vault`: clear contact details of members, erased where deleted."""
     from pyspark.sql import functions as F
 
-    primary = primary_members(assigned, mp_members)
     if primary is None:
         return None
     live = ~F.col("all_deleted")

@@ -25,6 +25,7 @@ AUDIT_SCHEMA = (
     "id_type string, id_hash string, detail string"
 )
 IDENTITY_MAP_COLUMNS = (
+    "node",  # the graph's node id: xxhash64 of "id_type:id_hash"
     "id_type",
     "id_hash",
     "one_id",

@@ -58,7 +58,10 @@ def bronze_table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
             if column_name == "business_date":
                 value = row.get("business_date", NIGHT_1.isoformat())
             elif column_name == "source_file":
-                value = row.get("source_file", f"{feed.source}/{name}.test")
+                # One landing file per business date, as the extracts come: a later
+                # night's rows are a new file that the incremental identity run reads.
+                day = row.get("business_date", NIGHT_1.isoformat())
+                value = row.get("source_file", f"{feed.source}/{name}_{day}.test")
             elif column_name == "source_row":
                 value = index + 1
             elif column_name == "batch_id":

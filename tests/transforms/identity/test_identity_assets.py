@@ -1,4 +1,4 @@
-"""The Dagster multi-asset materialises the four silver tables with their metadata."""
+"""The Dagster multi-asset materialises the silver identity tables with their metadata."""
 
 from __future__ import annotations
 
@@ -25,12 +25,32 @@ def test_oneid_asset_materialises_with_metadata(settings, write_bronze, make_mem
         for event in result.get_asset_materialization_events()
     }
     assert set(materialised) == {
-        "silver/identity_map",
-        "silver/members",
-        "silver/pii_vault",
-        "silver/identity_audit",
+        f"silver/{name}"
+        for name in (
+            "identity_map",
+            "members",
+            "pii_vault",
+            "identity_audit",
+            "identity_edges",
+            "identity_shared",
+            "identity_activity",
+            "identity_phones",
+            "identity_files",
+        )
     }
     metadata = materialised["silver/identity_map"]
     assert metadata["clusters"].value == 2
     assert metadata["identifiers"].value == 7
+    assert (metadata["mode"].value, metadata["files"].value) == ("full", 1)
     assert {"merges", "splits"} <= set(metadata)
+
+    # The next run has no new file: nothing to do, and it says so.
+    again = dg.materialize(
+        [oneid], resources={"lakehouse": LakehouseResource(home=str(settings.home))}
+    )
+    metadata = {
+        event.asset_key.to_user_string(): event.materialization.metadata
+        for event in again.get_asset_materialization_events()
+    }["silver/identity_map"]
+    assert (metadata["mode"].value, metadata["files"].value) == ("noop", 0)
+    assert (metadata["clusters"].value, metadata["identifiers"].value) == (2, 7)

@@ -145,6 +145,8 @@ def _night_2(tables: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str
     tables["pos_sales"] += [
         # U1 shows a new phone with their card: joins U1, one_id kept.
         ticket("SH101", "N1", member_card_no="M0000000001", member_phone="13800000011", **on_2),
+        # U2 only seen again: their rows stay, last_seen moves to night 2.
+        ticket("SH102", "N3", member_card_no="M0000000002", **on_2),
         # U5's card with the WeCom-only phone: two people merge.
         ticket("SH101", "N2", member_card_no="M0000000005", member_phone="15000000009", **on_2),
         # 13600000006 now appears with more cards: shared, so M2000000006/7 split apart.
@@ -342,3 +344,68 @@ def _readable_v0(lake) -> bool:
     except Exception:
         return False
     return True
+
+
+def _people(lake) -> set[frozenset[tuple[str, str]]]:
+    """The map as a partition of identifiers into people (one_id labels ignored)."""
+    people: dict[str, set[tuple[str, str]]] = {}
+    for row in lake.read("silver", "identity_map").collect():
+        people.setdefault(row.one_id, set()).add((row.id_type, row.id_hash))
+    return {frozenset(ids) for ids in people.values()}
+
+
+def test_a_night_reads_only_new_files_and_equals_a_full_rebuild(lake, write_bronze, night_1):
+    assert night_1.mode == "full"
+    _write(write_bronze, _night_2(_night_1()))
+    night = run_identity(lake, night=NIGHT_2, key=KEY)
+    assert night.mode == "incremental"
+    assert night.files == 1  # only the new POS file of NIGHT_2
+    # Only the people whose identifiers changed were re-resolved, not the whole map;
+    # U2, only seen again, kept their rows with last_seen moved on.
+    assert 0 < night.affected_identifiers < night.identifiers
+    u2 = next(
+        r
+        for r in lake.read("silver", "identity_map").collect()
+        if (r.id_type, r.id_hash) == _id("card_no", "M0000000002")
+    )
+    assert (u2.last_seen, u2.night) == (NIGHT_2, NIGHT_1)
+    incremental = (_people(lake), _map_rows(lake))
+    members = _member_rows(lake)
+
+    again = run_identity(lake, night=NIGHT_2, key=KEY)
+    assert (again.mode, again.files) == ("noop", 0)
+
+    full = run_identity(lake, night=NIGHT_2, key=KEY, full=True)
+    assert full.mode == "full"
+    assert _people(lake) == incremental[0]
+    # The full rebuild compares with night 1's map, so it keeps the same one_ids, and
+    # first/last seen and how each identifier was linked agree too.
+    assert _map_rows(lake) == incremental[1]
+    assert _member_rows(lake) == members
+
+
+def _map_rows(lake) -> dict[tuple[str, str], tuple]:
+    return {
+        (r.id_type, r.id_hash): (r.one_id, r.node, r.first_seen, r.last_seen, r.link_kind)
+        for r in lake.read("silver", "identity_map").collect()
+    }
+
+
+def _member_rows(lake) -> dict[str, tuple]:
+    return {
+        r.one_id: (r.identifier_count, r.first_seen, r.last_seen, r.masked_phone, r.is_member)
+        for r in lake.read("silver", "members").collect()
+    }
+
+
+def test_a_full_rebuild_forgets_identifiers_bronze_no_longer_has(lake, write_bronze, night_1):
+    assert _id("card_no", "M2000000007") in _one_ids(lake)
+    tables = _night_1()
+    tables["pos_sales"] = [r for r in tables["pos_sales"] if r["ticket_no"] != "F2"]
+    _write(write_bronze, tables)  # as if a re-export dropped the ticket
+    before = _one_ids(lake)
+    run_identity(lake, night=NIGHT_1, key=KEY, full=True)
+    after = _one_ids(lake)
+    assert _id("card_no", "M2000000007") not in after
+    assert set(after) == set(before) - {_id("card_no", "M2000000007")}
+    assert all(after[k] == before[k] for k in after)
