@@ -1,5 +1,11 @@
-"""OneID assets: silver identity tables from the bronze feeds that carry identifiers."""
+"""OneID assets: silver identity tables from the bronze feeds that carry identifiers,
+and the weekly full rebuild."""
 
-from orchestration.defs.identity.assets import defs
+import dagster as dg
+
+from orchestration.defs.identity.assets import oneid
+from orchestration.defs.identity.jobs import oneid_rebuild_job, oneid_rebuild_schedule
+
+defs = dg.Definitions(assets=[oneid], jobs=[oneid_rebuild_job], schedules=[oneid_rebuild_schedule])
 
 __all__ = ["defs"]

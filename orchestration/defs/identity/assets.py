@@ -74,6 +74,3 @@ def oneid(context: dg.AssetExecutionContext, config: OneIdConfig, lakehouse: Lak
         if name == "identity_audit":
             metadata["events"] = dg.MetadataValue.json(summary.events)
         yield dg.MaterializeResult(asset_key=["silver", name], metadata=metadata)
-
-
-defs = dg.Definitions(assets=[oneid])

@@ -54,3 +54,27 @@ def test_oneid_asset_materialises_with_metadata(settings, write_bronze, make_mem
     }["silver/identity_map"]
     assert (metadata["mode"].value, metadata["files"].value) == ("noop", 0)
     assert (metadata["clusters"].value, metadata["identifiers"].value) == (2, 7)
+
+
+def test_weekly_full_rebuild_job_rebuilds_with_the_lake_write_tag(
+    settings, write_bronze, make_member
+):
+    from bakehouse.config import LAKE_WRITE_TAGS
+    from orchestration.definitions import defs
+
+    schedule = defs.resolve_schedule_def("oneid_rebuild_sunday_0300_shanghai")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 3 * * 0", "Asia/Shanghai")
+    job = defs.resolve_job_def("oneid_rebuild")
+    assert LAKE_WRITE_TAGS.items() <= job.tags.items()
+
+    write_bronze("mp_members", [make_member("U1", card_no="M0000000001", phone="13800000001")])
+    resources = {"lakehouse": LakehouseResource(home=str(settings.home))}
+    assert dg.materialize([oneid], resources=resources).success  # first night
+    result = job.execute_in_process(resources=resources)
+    assert result.success
+    metadata = {
+        event.asset_key.to_user_string(): event.materialization.metadata
+        for event in result.get_asset_materialization_events()
+    }["silver/identity_map"]
+    # A nightly run would have had nothing to do; the rebuild reads every file again.
+    assert (metadata["mode"].value, metadata["files"].value) == ("full", 1)
