@@ -323,7 +323,7 @@ def _keep_others(
     if replaced is None or current is None:
         return new_rows
     kept = current.join(replaced, "one_id", "left_anti")
-    return kept.unionByName(new_rows, allowMissingColumns=False).select(*new_rows.columns)
+    return kept.unionByName(new_rows).select(*new_rows.columns)
 
 
 def _write_state(
@@ -338,8 +338,8 @@ def _write_state(
     from pyspark.sql import functions as F
 
     spark = lake._spark()
-    edges_mode = "overwrite" if full else "append"
-    lake.write(result.new_edges.select(*EDGE_COLUMNS), SILVER, EDGES, mode=edges_mode)
+    mode = "overwrite" if full else "append"
+    lake.write(result.new_edges.select(*EDGE_COLUMNS), SILVER, EDGES, mode=mode)
     if not full and result.dropped_links is not None:
         dropped = result.dropped_links.select(F.col("node").alias("a"))
         if dropped.limit(1).count():
@@ -347,7 +347,7 @@ def _write_state(
             kept = lake.read(SILVER, EDGES).join(undone, ["a", "kind"], "left_anti")
             lake.write(cut(kept), SILVER, EDGES)
     shared = result.shared.withColumn("night", F.lit(night))
-    lake.write(shared, SILVER, SHARED, mode=edges_mode)
+    lake.write(shared, SILVER, SHARED, mode=mode)
     # Activity is appended nightly and summed when read; every COMPACT_EVERY-th
     # version it is rewritten summed, so reads stay about the size of the evidence.
     if full or (lake.version(SILVER, ACTIVITY) + 1) % COMPACT_EVERY == 0:
@@ -357,13 +357,13 @@ def _write_state(
         lake.write(cut(merge_activity(None, current)), SILVER, ACTIVITY)
     else:
         lake.write(result.activity, SILVER, ACTIVITY, mode="append")
-    lake.write(result.new_phones, SILVER, PHONES, mode=edges_mode)
+    lake.write(result.new_phones, SILVER, PHONES, mode=mode)
     processed_at = datetime.now(UTC)
     files = spark.createDataFrame(
         [(name, sha, night, processed_at) for name, sha, _ in pending],
         "source_file string, file_sha256 string, night date, processed_at timestamp",
     )
-    lake.write(files, SILVER, FILES, mode=edges_mode)
+    lake.write(files, SILVER, FILES, mode=mode)
 
 
 def _previous_map(lake: Lake, night: date, max_lookback: int = 20) -> DataFrame | None:
