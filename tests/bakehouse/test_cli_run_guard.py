@@ -3,30 +3,19 @@ running lake writer (the run queue cannot hold it back)."""
 
 from __future__ import annotations
 
-import dagster as dg
 from typer.testing import CliRunner
 
 from bakehouse.cli import app
-from bakehouse.config import LAKE_WRITE_TAGS, Settings
+from bakehouse.config import Settings
 
 runner = CliRunner()
 
 
-def test_cli_run_refuses_to_start_while_a_lake_writer_runs(settings: Settings) -> None:
-    @dg.op
-    def noop() -> None:
-        pass
-
-    @dg.job
-    def writer():
-        noop()
-
-    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
-        run = instance.create_run_for_job(
-            writer, status=dg.DagsterRunStatus.STARTED, tags=LAKE_WRITE_TAGS
-        )
+def test_cli_run_refuses_to_start_while_a_lake_writer_runs(
+    settings: Settings, running_lake_writer: str
+) -> None:
     result = runner.invoke(app, ["run", "--date", "2026-11-01"], catch_exceptions=False)
     output = " ".join(result.output.split())
     assert result.exit_code == 1
-    assert run.run_id[:8] in output and "--force" in output
+    assert running_lake_writer[:8] in output and "--force" in output
     assert not (settings.lake / "bronze" / "file_ledger").exists()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dagster as dg
 import polars as pl
 import pyarrow as pa
 import pytest
@@ -13,7 +12,7 @@ from deltalake import DeltaTable, write_deltalake
 from typer.testing import CliRunner
 
 from bakehouse.cli import app
-from bakehouse.config import LAKE_WRITE_TAGS, Settings
+from bakehouse.config import Settings
 from bakehouse.lake import Lake
 from bakehouse.maintenance import (
     MaintenanceError,
@@ -157,24 +156,13 @@ def test_cli_maintain_refuses_a_short_retention_and_unknown_layers(
     assert result.exit_code == 2 and "unknown layer platinum" in output
 
 
-def test_cli_maintain_waits_for_a_running_lake_writer(settings: Settings) -> None:
+def test_cli_maintain_waits_for_a_running_lake_writer(
+    settings: Settings, running_lake_writer: str
+) -> None:
     lake = Lake(settings)
     _small_appends(lake)
-
-    @dg.op
-    def noop() -> None:
-        pass
-
-    @dg.job
-    def writer():
-        noop()
-
-    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
-        run = instance.create_run_for_job(
-            writer, status=dg.DagsterRunStatus.STARTED, tags=LAKE_WRITE_TAGS
-        )
     result, output = _maintain()
-    assert result.exit_code == 1 and run.run_id[:8] in output and "--force" in output
+    assert result.exit_code == 1 and running_lake_writer[:8] in output and "--force" in output
     assert _active_files(lake, "bronze", "pos_sales") == APPENDS
     result, _ = _maintain("--force")
     assert result.exit_code == 0, result.output

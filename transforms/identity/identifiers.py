@@ -216,6 +216,14 @@ def _with_erp_store(frame: DataFrame, mapping: DataFrame | None) -> DataFrame:
     )
 
 
+# Delivery platforms: (bronze table, platform store column, id type, user column,
+# masked address column).
+DELIVERY_PLATFORMS = (
+    ("meituan_orders", "meituan_store_id", c.MEITUAN_USER_ID, "meituan_user_id", "masked_address"),
+    ("eleme_orders", "eleme_store_id", c.ELEME_USER_ID, "eleme_user_id", None),
+)
+
+
 def platform_observations(
     bronze: dict[str, DataFrame], erp_stores: DataFrame | None
 ) -> list[DataFrame]:
@@ -224,23 +232,22 @@ def platform_observations(
     from pyspark.sql import functions as F
 
     parts = []
-    if (meituan := bronze.get("meituan_orders")) is not None:
-        frame = meituan.withColumn("platform_store", _clean("meituan_store_id"))
-        frame = _with_erp_store(frame, _store_map(erp_stores, "meituan_store_id"))
-        frame = frame.withColumn(
-            "record_key", F.concat_ws(":", F.lit("meituan_orders"), "order_id")
-        )
-        parts.append(
-            _platform_melt(
-                frame, "meituan_orders", c.MEITUAN_USER_ID, "meituan_user_id", "masked_address"
+    for table, store_column, id_type, user_column, address in DELIVERY_PLATFORMS:
+        if (orders := bronze.get(table)) is not None:
+            frame = orders.withColumn("platform_store", _clean(store_column))
+            parts.append(
+                _platform_melt(
+                    frame,
+                    table,
+                    _store_map(erp_stores, store_column),
+                    id_type,
+                    user_column,
+                    address=address,
+                    keys=("order_id",),
+                )
             )
-        )
-    if (eleme := bronze.get("eleme_orders")) is not None:
-        frame = eleme.withColumn("platform_store", _clean("eleme_store_id"))
-        frame = _with_erp_store(frame, _store_map(erp_stores, "eleme_store_id"))
-        frame = frame.withColumn("record_key", F.concat_ws(":", F.lit("eleme_orders"), "order_id"))
-        parts.append(_platform_melt(frame, "eleme_orders", c.ELEME_USER_ID, "eleme_user_id", None))
     if (douyin := bronze.get("douyin_orders")) is not None:
+        # A voucher's store is where it was redeemed (核销门店).
         frame = douyin.withColumn("voucher_code", _clean("voucher_code"))
         if (verifications := bronze.get("douyin_verifications")) is not None:
             redeemed_at = verifications.groupBy(_clean("voucher_code").alias("voucher_code")).agg(
@@ -249,21 +256,36 @@ def platform_observations(
             frame = frame.join(redeemed_at, "voucher_code", "left")
         else:
             frame = frame.withColumn("platform_store", F.lit(None).cast("string"))
-        frame = _with_erp_store(frame, _store_map(erp_stores, "douyin_poi"))
-        frame = frame.withColumn(
-            "record_key", F.concat_ws(":", F.lit("douyin_orders"), "order_id", "voucher_code")
-        )
         parts.append(
-            _platform_melt(frame, "douyin_orders", c.DOUYIN_OPEN_ID, "douyin_open_id", None)
+            _platform_melt(
+                frame,
+                "douyin_orders",
+                _store_map(erp_stores, "douyin_poi"),
+                c.DOUYIN_OPEN_ID,
+                "douyin_open_id",
+                address=None,
+                keys=("order_id", "voucher_code"),
+            )
         )
     return parts
 
 
 def _platform_melt(
-    frame: DataFrame, source: str, id_type: str, user_column: str, address: str | None
+    frame: DataFrame,
+    source: str,
+    store_map: DataFrame | None,
+    id_type: str,
+    user_column: str,
+    *,
+    address: str | None,
+    keys: tuple[str, ...],
 ) -> DataFrame:
+    """Observations of one platform's orders (`platform_store` mapped to the ERP code)."""
     from pyspark.sql import functions as F
 
+    frame = _with_erp_store(frame, store_map).withColumn(
+        "record_key", F.concat_ws(":", F.lit(source), *keys)
+    )
     return _melt(
         frame,
         source,
