@@ -23,6 +23,14 @@ from transforms.identity import config as c
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
+# What `members` says about how a person was resolved (from their identifiers).
+PERSON_COLUMNS = (
+    "identifier_count",
+    "id_types",
+    "has_probabilistic_link",
+    "first_seen",
+    "last_seen",
+)
 AGE_BANDS = ((18, "<18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64"))
 
 
@@ -109,11 +117,7 @@ def members_profile(assigned: DataFrame, primary: DataFrame | None, night: date)
             F.lit(False).alias("is_member"),
             *[F.lit(None).cast(t).alias(n) for n, t in _PROFILE_TYPES],
             F.lit(False).alias("is_deleted"),
-            "identifier_count",
-            "id_types",
-            "has_probabilistic_link",
-            "first_seen",
-            "last_seen",
+            *PERSON_COLUMNS,
             F.lit(night).alias("night"),
         )
     erased = F.col("all_deleted")
@@ -143,11 +147,7 @@ def members_profile(assigned: DataFrame, primary: DataFrame | None, night: date)
         F.col("member_id_hash").isNotNull().alias("is_member"),
         *[F.col(name).cast(type_) for name, type_ in _PROFILE_TYPES],
         F.coalesce("is_deleted", F.lit(False)).alias("is_deleted"),
-        "identifier_count",
-        "id_types",
-        "has_probabilistic_link",
-        "first_seen",
-        "last_seen",
+        *PERSON_COLUMNS,
         F.lit(night).alias("night"),
     )
 

@@ -10,6 +10,7 @@ import pytest
 from transforms.identity import normalize as norm
 from transforms.identity import resolve_file
 from transforms.identity.evaluate import evaluate_resolve, labelled_people, pairwise_scores
+from transforms.identity.resolve import INPUT_COLUMNS
 
 
 def test_normalisation_removes_differences_that_say_nothing():
@@ -142,19 +143,7 @@ def test_small_labelled_file_with_typos(tmp_path: Path):
                 "D",
             ),
         ],
-        schema=[
-            "record_id",
-            "source",
-            "name",
-            "phone",
-            "email",
-            "birthday",
-            "gender",
-            "address",
-            "city",
-            "postcode",
-            "true_id",
-        ],
+        schema=[*INPUT_COLUMNS, "true_id"],
         orient="row",
     )
     source = tmp_path / "people.csv"
