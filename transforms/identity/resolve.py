@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from transforms.identity import normalize as norm
+from bakehouse import normalize as norm
 
 INPUT_COLUMNS = (
     "record_id",

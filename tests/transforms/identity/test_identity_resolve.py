@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from transforms.identity import normalize as norm
+from bakehouse import normalize as norm
 from transforms.identity import resolve_file
 from transforms.identity.evaluate import evaluate_resolve, labelled_people, pairwise_scores
 from transforms.identity.resolve import INPUT_COLUMNS
