@@ -146,7 +146,7 @@ def _simulate(target: Path, scale: float, days: int) -> Path:
             target / "landing",
             target / "truth",
             scale=scale,
-            start=date(2026, 11, 1),
+            start=date(2026, 10, 1),
             days=days,
             seed=42,
             faults=False,

@@ -30,7 +30,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-START = dt.date(2026, 11, 1)
+START = dt.date(2026, 10, 1)
 BENCH_KEY = "bench-key-not-secret"
 
 
