@@ -314,4 +314,4 @@ def contract_problems(landing: Path) -> list[ContractProblem]:
             else:
                 continue
             found.append(ContractProblem(relative, kind, closest_pattern(relative)))
-    return found
+    return sorted(found, key=lambda problem: problem.path)
