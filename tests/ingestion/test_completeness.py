@@ -124,3 +124,23 @@ def test_the_table_holds_one_row_per_expected_file_and_date(sim_home: Settings) 
     assert len(again) == len(first.rows)
     assert again.filter(pl.col("status") == "missing")["days_late"].to_list() == [6]
     assert Path(sim_home.table_path("bronze", completeness.TABLE)).is_dir()
+
+
+def test_the_dagster_asset_carries_it_as_run_metadata(sim_home: Settings) -> None:
+    import dagster as dg
+
+    from orchestration.defs.bronze.completeness import feed_completeness
+    from orchestration.resources import LakehouseResource
+
+    partition = date(2026, 10, 8)  # 10-06..10-08 have no files; 10-05 has late ones
+    result = dg.materialize(
+        [feed_completeness],
+        partition_key=partition.isoformat(),
+        resources={"lakehouse": LakehouseResource(home=str(sim_home.home))},
+    )
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("bronze__feed_completeness")
+    metadata = {key: value.value for key, value in materialization.metadata.items()}
+    expected = completeness.check(sim_home, [partition], write=False).metadata()
+    assert metadata == expected
+    assert metadata["dates_without_files"] == "2026-10-06, 2026-10-07, 2026-10-08"
