@@ -216,7 +216,7 @@ def split_ready(
         age = now - stat.st_mtime
         if stat.st_size != landing_file.size or stat.st_mtime_ns != landing_file.mtime_ns:
             waiting.append(Waiting(landing_file.relative, "still growing"))
-        elif age < readiness.quiet_seconds:
+        elif readiness.quiet_seconds and age < readiness.quiet_seconds:
             waiting.append(
                 Waiting(
                     landing_file.relative,

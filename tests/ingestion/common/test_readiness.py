@@ -94,3 +94,29 @@ def test_ingest_leaves_a_recent_file_waiting_then_lands_it(
     assert ledger(settings).select("source_file", "status", "rows_landed").rows() == [
         (POS_FILE, "landed", 1)
     ]
+
+
+def test_the_landing_sensor_waits_for_a_quiet_file(
+    settings: Settings, landing: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dagster as dg
+
+    from orchestration.defs.bronze.sensors import bronze_landing_sensor
+    from orchestration.resources import LakehouseResource
+
+    monkeypatch.setenv("BAKEHOUSE_LANDING_QUIET_SECONDS", "3600")
+    path = landing(POS_FILE, pos_text(POS_ROW), encoding="gbk")
+    resources = {"lakehouse": LakehouseResource(home=str(settings.home))}
+    with dg.instance_for_test() as instance:
+        first = bronze_landing_sensor(
+            dg.build_sensor_context(instance=instance, resources=resources)
+        )
+        assert first.run_requests == []  # still within its quiet period: not remembered
+        stamp = time.time() - 7200
+        os.utime(path, (stamp, stamp))
+        context = dg.build_sensor_context(
+            instance=instance, resources=resources, cursor=first.cursor
+        )
+        # The sensor's cursor forgets files older than a week, not two hours.
+        second = bronze_landing_sensor(context)
+        assert [r.partition_key for r in second.run_requests] == ["2026-11-21"]
