@@ -10,10 +10,10 @@ after that is an error, before that a warning.
 Arrival is the file's modification time as the ledger recorded it when the file was
 first seen (the earliest copy of its name). Open stores come from the latest
 `bronze/erp_stores` snapshot dated on or before D (status 营业, opened by D); without
-one, the stores that ever sent a POS file. Expectations begin with the lake's first
-POS date (the first date of any file when there is no POS file): the onboarding
-exports dated before it (the CRM's member base) do not make every other feed
-"missing" on that day.
+one, the stores that ever sent a POS file. Expectations begin with the first business
+date on which at least two daily feeds sent files: an onboarding export alone (the
+CRM's member base, dated the day before the first day) does not make every other feed
+"missing" on its date, nor does a monthly file dated the 1st.
 
 The table holds one row per expected file and checked date; each check replaces the
 rows of the dates it checked (the run's dates and the `LATE_DAYS` before them, so a
@@ -33,7 +33,7 @@ from bakehouse.config import LOCAL_TZ, Settings
 from bakehouse.lake import Lake
 from ingestion.common.arrow import sql_literal, to_arrow
 from ingestion.common.ledger import DUPLICATE, Ledger
-from ingestion.schemas import FEEDS, Feed
+from ingestion.schemas import FEEDS, FEEDS_BY_NAME, Feed
 
 TABLE = "feed_completeness"
 LATE_DAYS = 3
@@ -163,7 +163,8 @@ def check(
     `now` (default: the current time) decides how late a missing file is. With `write`,
     the rows replace those of the checked dates in `bronze/feed_completeness`. A checked
     date with no landing file at all is listed in `dates_without_files`. Dates before
-    the lake's first POS date, and dates not yet due, are not checked.
+    the lake's first full date (see the module doc), and dates not yet due, are not
+    checked.
     """
     now = now or datetime.now(UTC)
     today = _local_date(now)
@@ -171,8 +172,7 @@ def check(
     ledger_rows = Ledger.load(lake).rows()
     arrivals = _first_arrivals(ledger_rows)
     dated = [r for r in ledger_rows if r["business_date"] is not None]
-    pos_dates = [r["business_date"] for r in dated if r["feed"] == "pos_sales"]
-    start = min(pos_dates or [r["business_date"] for r in dated], default=None)
+    start = _first_date(dated)
     wanted = {d - timedelta(days=k) for d in dates for k in range(LATE_DAYS + 1)}
     checked = sorted(d for d in wanted if start is not None and d >= start and _due(d) <= today)
     result = Completeness(checked)
@@ -192,6 +192,16 @@ def check(
     if write:
         _write(lake, result, now)
     return result
+
+
+def _first_date(dated: list[dict]) -> date | None:
+    """The first business date with files of at least two daily feeds, if any."""
+    feeds_by_date: dict[date, set[str]] = {}
+    for row in dated:
+        feed = FEEDS_BY_NAME.get(row["feed"] or "")
+        if feed is not None and feed.arrival != "monthly":
+            feeds_by_date.setdefault(row["business_date"], set()).add(feed.name)
+    return min((d for d, feeds in feeds_by_date.items() if len(feeds) >= 2), default=None)
 
 
 def _expected_files(

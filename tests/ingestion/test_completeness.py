@@ -103,11 +103,14 @@ def test_dates_without_files_are_warnings(sim_home: Settings) -> None:
     )
 
 
-def test_nothing_is_checked_before_the_first_pos_date(sim_home: Settings) -> None:
+def test_nothing_is_checked_before_the_first_full_date(sim_home: Settings) -> None:
     # The member base is dated the day before the first simulated day: not a gap.
     result = completeness.check(sim_home, [START], now=_at(date(2026, 10, 9)), write=False)
     assert result.checked_dates == [START]
     assert result.dates_without_files == []
+    onboarding = START - timedelta(days=1)  # only the member base (and the month's costs)
+    result = completeness.check(sim_home, [onboarding], now=_at(date(2026, 10, 9)), write=False)
+    assert (result.checked_dates, result.rows) == ([], [])
 
 
 def test_the_table_holds_one_row_per_expected_file_and_date(sim_home: Settings) -> None:

@@ -33,10 +33,11 @@ def feed_completeness(
 ) -> dg.MaterializeResult:
     business_date = date.fromisoformat(context.partition_key)
     result = completeness.check(lakehouse.settings, [business_date])
-    for day in result.dates_without_files:
-        context.log.warning(f"{day}: no landing files at all")
-    for row in result.missing[:20]:
+    if result.missing or result.dates_without_files:  # one line: the summary lists them
         context.log.warning(
-            f"missing {row.expected_file} ({row.days_late} days overdue, {row.severity})"
+            f"{len(result.missing)} expected landing files missing "
+            f"({len(result.errors)} errors), {len(result.late)} late; dates without files: "
+            f"{', '.join(map(str, result.dates_without_files)) or 'none'} "
+            f"(bronze/{completeness.TABLE})"
         )
     return dg.MaterializeResult(metadata=result.metadata())
