@@ -309,7 +309,7 @@ def _print_landing_notices(settings: Settings, dates: list[date]) -> None:
     err_console.print(
         Panel(
             "\n".join(lines),
-            title=f"[bold]Landing files: {errors} errors, {len(notices) - errors} warnings",
+            title=f"[bold]Landing files: {errors} error(s), {len(notices) - errors} warning(s)",
             border_style="red" if errors else "yellow",
         )
     )

@@ -255,13 +255,15 @@ def landing_notices(
             notices.append(
                 Notice(
                     row.severity,
-                    f"missing landing/{row.expected_file}: {row.days_late} days overdue"
+                    f"missing landing/{row.expected_file}: {_days(row.days_late)} overdue"
                     + (" (the spec allows 3)" if row.severity == "error" else ""),
                 )
             )
         for row in result.late:
             notices.append(
-                Notice(row.severity, f"late landing/{row.expected_file}: {row.days_late} days late")
+                Notice(
+                    row.severity, f"late landing/{row.expected_file}: {_days(row.days_late)} late"
+                )
             )
     landing_files = [f for f in discover(settings.landing) if in_scope(f, dates, None)]
     _, waiting = split_ready(
@@ -277,3 +279,7 @@ def landing_notices(
         if problem.kind != "unknown_file_name":
             notices.append(Notice("warning", f"ignored {problem.message}"))
     return sorted(notices, key=lambda n: n.severity != "error")
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"

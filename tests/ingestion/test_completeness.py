@@ -13,7 +13,7 @@ import pytest
 from bakehouse.config import Settings
 from bakehouse.sim import simulate
 from ingestion import completeness, ingest
-from ingestion.report import landing_notices
+from ingestion.report import Notice, landing_notices
 from ingestion.schemas import FEEDS
 
 START = date(2026, 10, 1)
@@ -69,6 +69,11 @@ def test_missing_and_late_files_match_the_truth(sim_home: Settings) -> None:
     on_time = [r for r in result.rows if r.status == "on_time"]
     assert len(on_time) == len(result.rows) - len(expected_late) - 1
     assert {r.days_late for r in on_time} == {0}
+    notices = landing_notices(sim_home, [date(2026, 10, 5)], now=_at(date(2026, 10, 9)))
+    assert notices[0] == Notice(
+        "error", f"missing landing/{REMOVED}: 5 days overdue (the spec allows 3)"
+    )
+    assert Notice("warning", "late landing/erp/erp_inventory_20261003.csv: 1 day late") in notices
 
 
 def test_a_missing_file_is_an_error_only_after_three_days(sim_home: Settings) -> None:
