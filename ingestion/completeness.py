@@ -17,7 +17,9 @@ CRM's member base, dated the day before the first day) does not make every other
 
 The table holds one row per expected file and checked date; each check replaces the
 rows of the dates it checked (the run's dates and the `LATE_DAYS` before them, so a
-late file's row turns from missing to late when it comes).
+late file's row turns from missing to late when it comes). A check that finds what
+the table already says writes nothing, so re-running a night the same day adds no
+Delta version.
 """
 
 from __future__ import annotations
@@ -268,6 +270,8 @@ def _write(lake: Lake, result: Completeness, now: datetime) -> None:
             "checked_at": pl.Datetime("us", "UTC"),
         },
     )
+    if _unchanged(lake, frame, result.checked_dates):
+        return  # a night re-run the same day: no new Delta version
     predicate = (
         "business_date IN ("
         + ", ".join(sql_literal(d.isoformat()) for d in result.checked_dates)
@@ -276,6 +280,17 @@ def _write(lake: Lake, result: Completeness, now: datetime) -> None:
     lake.write_arrow(
         to_arrow(frame, COLUMNS), "bronze", TABLE, mode="overwrite", predicate=predicate
     )
+
+
+def _unchanged(lake: Lake, frame: pl.DataFrame, dates: list[date]) -> bool:
+    """Whether the table already holds exactly these rows for these dates (bar checked_at)."""
+    if not lake.exists("bronze", TABLE):
+        return False
+    columns = [name for name, _ in COLUMNS if name != "checked_at"]
+    stored = lake.read_polars("bronze", TABLE, columns=columns).filter(
+        pl.col("business_date").is_in(dates)
+    )
+    return stored.sort(columns).equals(frame.select(columns).sort(columns))
 
 
 def read(settings: Settings, dates: Sequence[date] | None = None) -> pl.DataFrame:

@@ -39,6 +39,12 @@ def sim_home(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
+def _version(settings: Settings) -> int:
+    from deltalake import DeltaTable
+
+    return DeltaTable(str(settings.table_path("bronze", completeness.TABLE))).version()
+
+
 def _truth_lateness(settings: Settings) -> dict[str, int]:
     """Days after its business date each file was last written (0 for an on-time file)."""
     lateness = {}
@@ -126,9 +132,13 @@ def test_the_table_holds_one_row_per_expected_file_and_date(sim_home: Settings) 
     assert table.filter(pl.col("status") == "missing").select(
         "business_date", "feed", "store_code", "expected_file", "days_late", "severity"
     ).rows() == [(date(2026, 10, 3), "pos_sales", "SH002", REMOVED, 5, "error")]
-    # Checking again replaces the checked dates' rows, never adds to them.
+    # The same finding again writes nothing; a changed one replaces the dates' rows.
+    version_before = _version(sim_home)
+    completeness.check(sim_home, [date(2026, 10, 5)], now=now + timedelta(hours=1))
+    assert _version(sim_home) == version_before
     completeness.check(sim_home, [date(2026, 10, 5)], now=now + timedelta(days=1))
     again = completeness.read(sim_home, first.checked_dates)
+    assert _version(sim_home) == version_before + 1
     assert len(again) == len(first.rows)
     assert again.filter(pl.col("status") == "missing")["days_late"].to_list() == [6]
     assert Path(sim_home.table_path("bronze", completeness.TABLE)).is_dir()
