@@ -147,8 +147,12 @@ def _simulate(
     overwrite: bool = False,
 ):
     from bakehouse.sim import simulate as run_simulation
-    from bakehouse.sim.engine import SimulationRefused
+    from bakehouse.sim.engine import SimulationRefused, preflight
 
+    try:  # before the progress bar: a refusal is one line
+        preflight(landing, scale=scale, start=start, days=days, overwrite=overwrite)
+    except SimulationRefused as refused:
+        raise _fail(str(refused)) from None
     with _progress() as progress:
         task = progress.add_task("simulating", total=days)
 

@@ -272,26 +272,7 @@ def simulate(
     it ends), or when ``landing`` already holds files for the simulated dates and
     ``overwrite`` is false.
     """
-    if days < 1:
-        raise SimulationRefused(f"days must be at least 1, got {days}")
-    if scale <= 0:
-        raise SimulationRefused(f"scale must be positive, got {scale}")
-    last = start + timedelta(days=days - 1)
-    today = today or today_local()
-    if last >= today:
-        raise SimulationRefused(
-            f"the last simulated business date {last} is not over yet (today is {today} in "
-            f"Asia/Shanghai): the latest start for {days} days is {today - timedelta(days=days)}"
-        )
-    if not overwrite and (existing := _existing_files(landing, start - timedelta(days=1), last)):
-        shown = ", ".join(f"landing/{name}" for name in existing[:3])
-        more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
-        raise SimulationRefused(
-            f"landing already has {len(existing)} files for {start - timedelta(days=1)}.."
-            f"{last} ({shown}{more}); the simulation would replace them. Pass --overwrite "
-            "to replace them, or simulate other dates (the member base is dated the day "
-            "before --start)"
-        )
+    preflight(landing, scale=scale, start=start, days=days, overwrite=overwrite, today=today)
     began = time.perf_counter()
     landing.mkdir(parents=True, exist_ok=True)
     summary = SimSummary(days=days, first_run_date=start - timedelta(days=1))
@@ -318,6 +299,43 @@ def simulate(
     summary.faults_injected = len(plan.by_slot)
     summary.seconds = time.perf_counter() - began
     return summary
+
+
+def preflight(
+    landing: Path,
+    *,
+    scale: float,
+    start: date,
+    days: int,
+    overwrite: bool = False,
+    today: date | None = None,
+) -> None:
+    """Raise `SimulationRefused` if `simulate` with these arguments must not run.
+
+    The last business date must be before ``today`` (default: today in Asia/Shanghai),
+    and without ``overwrite`` ``landing`` must hold no file dated within the simulated
+    dates (the member base's day before ``start`` included). Reads only file names.
+    """
+    if days < 1:
+        raise SimulationRefused(f"days must be at least 1, got {days}")
+    if scale <= 0:
+        raise SimulationRefused(f"scale must be positive, got {scale}")
+    last = start + timedelta(days=days - 1)
+    today = today or today_local()
+    if last >= today:
+        raise SimulationRefused(
+            f"the last simulated business date {last} is not over yet (today is {today} in "
+            f"Asia/Shanghai): the latest start for {days} days is {today - timedelta(days=days)}"
+        )
+    if not overwrite and (existing := _existing_files(landing, start - timedelta(days=1), last)):
+        shown = ", ".join(f"landing/{name}" for name in existing[:3])
+        more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+        raise SimulationRefused(
+            f"landing already has {len(existing)} files for {start - timedelta(days=1)}.."
+            f"{last} ({shown}{more}); the simulation would replace them. Pass --overwrite "
+            "to replace them, or simulate other dates (the member base is dated the day "
+            "before --start)"
+        )
 
 
 def _existing_files(landing: Path, first: date, last: date) -> list[str]:

@@ -112,7 +112,8 @@ def test_cli_refuses_and_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     )
     again = runner.invoke(app, arguments)
     assert again.exit_code == 2
-    assert "landing already has" in " ".join(again.output.split())
+    assert "error: landing already has" in " ".join(again.output.split())
+    assert "simulating" not in again.output  # refused before the progress bar starts
     forced = runner.invoke(app, [*arguments, "--overwrite"])
     assert forced.exit_code == 0, forced.output
     assert os.path.exists(tmp_path / "home" / "landing" / "pos" / "pos_sales_SH001_20261002.csv")
