@@ -104,6 +104,9 @@ def simulate(
     faults: Annotated[
         bool, typer.Option("--faults/--no-faults", help="Inject faulty files.")
     ] = False,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace landing files that already exist for these dates.")
+    ] = False,
 ) -> None:
     """Write a simulated chain's nightly extracts (and the ground truth behind them)."""
     start_date = _parse_date(start, "--start")
@@ -112,9 +115,16 @@ def simulate(
     settings = _settings()
     landing_dir = (landing or settings.landing).resolve()
     truth_dir = (truth or landing_dir.parent / "truth").resolve()
-    summary = _simulate(landing_dir, truth_dir, scale, start_date, days, seed, faults)
+    summary = _simulate(
+        landing_dir, truth_dir, scale, start_date, days, seed, faults, overwrite=overwrite
+    )
     console.print(f"landing: {landing_dir}\ntruth:   {truth_dir}")
     _print_simulation(summary)
+    last = start_date + timedelta(days=days - 1)
+    console.print(
+        f"The member base is dated {summary.first_run_date}: run from there, e.g. "
+        f"bakehouse run --from {summary.first_run_date} --to {last}"
+    )
 
 
 def _print_simulation(summary) -> None:
@@ -127,26 +137,42 @@ def _print_simulation(summary) -> None:
 
 
 def _simulate(
-    landing: Path, truth: Path, scale: float, start: date, days: int, seed: int, faults: bool
+    landing: Path,
+    truth: Path,
+    scale: float,
+    start: date,
+    days: int,
+    seed: int,
+    faults: bool,
+    overwrite: bool = False,
 ):
     from bakehouse.sim import simulate as run_simulation
+    from bakehouse.sim.engine import SimulationRefused, preflight
 
+    try:  # before the progress bar: a refusal is one line
+        preflight(landing, scale=scale, start=start, days=days, overwrite=overwrite)
+    except SimulationRefused as refused:
+        raise _fail(str(refused)) from None
     with _progress() as progress:
         task = progress.add_task("simulating", total=days)
 
         def on_progress(stage: str, done: int, total: int) -> None:
             progress.update(task, description=f"simulating: {stage}", completed=done, total=total)
 
-        return run_simulation(
-            landing,
-            truth,
-            scale=scale,
-            start=start,
-            days=days,
-            seed=seed,
-            faults=faults,
-            progress=on_progress,
-        )
+        try:
+            return run_simulation(
+                landing,
+                truth,
+                scale=scale,
+                start=start,
+                days=days,
+                seed=seed,
+                faults=faults,
+                progress=on_progress,
+                overwrite=overwrite,
+            )
+        except SimulationRefused as refused:
+            raise _fail(str(refused)) from None
 
 
 # -- run -----------------------------------------------------------------------
@@ -267,6 +293,30 @@ def _print_bronze_summary(settings: Settings, dates: list[date]) -> None:
                 border_style="yellow",
             )
         )
+    _print_landing_notices(settings, dates)
+
+
+def _print_landing_notices(settings: Settings, dates: list[date]) -> None:
+    """Missing, late, waiting and misplaced landing files (ingestion.report.landing_notices)."""
+    from ingestion.report import landing_notices
+
+    notices = landing_notices(settings, dates)
+    if not notices:
+        return
+    errors = sum(n.severity == "error" for n in notices)
+    lines = [
+        f"{'[red]error[/]' if n.severity == 'error' else 'warning'}: {n.message}"
+        for n in notices[:30]
+    ]
+    if len(notices) > 30:
+        lines.append(f"... and {len(notices) - 30} more: see bronze/feed_completeness")
+    err_console.print(
+        Panel(
+            "\n".join(lines),
+            title=f"[bold]Landing files: {errors} error(s), {len(notices) - errors} warning(s)",
+            border_style="red" if errors else "yellow",
+        )
+    )
 
 
 # -- demo ----------------------------------------------------------------------

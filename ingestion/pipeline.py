@@ -37,7 +37,15 @@ from bakehouse.lake import Lake
 from ingestion.common.arrow import arrow_schema, sql_literal, to_arrow
 from ingestion.common.casting import REASON, type_rows
 from ingestion.common.csv_reader import read_csv
-from ingestion.common.files import LandingFile, discover, in_scope, validate_feed_names
+from ingestion.common.files import (
+    LandingFile,
+    Readiness,
+    closest_pattern,
+    discover,
+    in_scope,
+    split_ready,
+    validate_feed_names,
+)
 from ingestion.common.jsonl_reader import (
     merge_chunk_notes,
     raw_lines,
@@ -93,12 +101,15 @@ def ingest(
     *,
     feeds: Sequence[str] | None = None,
     batch_id: str | None = None,
+    readiness: Readiness | None = None,
 ) -> IngestReport:
     """Ingest the landing files of these business dates (None: everything new).
 
     Files already recorded with the same name and content are skipped, so running a
     night twice changes nothing (no new Delta versions). `feeds` limits the run to
-    some bronze tables (by name, see `ingestion.schemas.FEEDS`).
+    some bronze tables (by name, see `ingestion.schemas.FEEDS`). A file that may still
+    be being written (`readiness`, default `Readiness.from_env()`) is not read: it is
+    listed in `IngestReport.waiting` and taken by a later run.
     """
     selected = validate_feed_names(feeds)
     now = datetime.now(UTC)
@@ -106,6 +117,7 @@ def ingest(
     report = IngestReport(batch_id or new_batch_id(now))
     run = _Run(lake, Ledger.load(lake), report, report.batch_id, now)
     files = [f for f in discover(settings.landing) if in_scope(f, dates, feeds)]
+    files, report.waiting = split_ready(files, readiness or Readiness.from_env())
     for feed in selected:
         feed_files = [f for f in files if f.feed is feed and not f.bad_name_date]
         # The ledger is committed once per feed, after its data. A crash in between
@@ -627,7 +639,14 @@ def _record_unrecognised(run: _Run, files: list[LandingFile]) -> None:
             )
         else:
             reason = "bad_file_date" if landing_file.bad_name_date else "unknown_file_name"
-            row = _ledger_row(run, landing_file, sha, status=REJECTED, reason=reason)
+            row = _ledger_row(
+                run,
+                landing_file,
+                sha,
+                status=REJECTED,
+                reason=reason,
+                notes=f"expected {closest_pattern(name)}",
+            )
         run.ledger.record(row, run.ingested_at)
         names.append(name)
         run.report.add(_outcome(row, older), label)

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
 
 from bakehouse.config import Settings
 from bakehouse.lake import Lake
+from ingestion.common.files import (
+    Readiness,
+    Waiting,
+    contract_problems,
+    discover,
+    in_scope,
+    split_ready,
+)
 from ingestion.common.ledger import DUPLICATE, LANDED, REJECTED, SUPERSEDED, Ledger
 from ingestion.schemas import FEEDS_BY_NAME
 
@@ -56,6 +64,7 @@ class IngestReport:
     batch_id: str
     feeds: dict[str, FeedSummary] = field(default_factory=dict)
     files: list[FileOutcome] = field(default_factory=list)
+    waiting: list[Waiting] = field(default_factory=list)  # maybe still being written
 
     columns = COLUMNS
 
@@ -194,7 +203,10 @@ def problems(settings: Settings, dates: Sequence[date] | None = None) -> list[Pr
         ):
             kind = "rejected file" if row["status"] == REJECTED else "duplicate file"
             label = feed_label(row["feed"], row["source"])
-            found.append(Problem(label, kind, row["reason"] or "", 1, row["source_file"]))
+            reason = row["reason"] or ""
+            if (row["notes"] or "").startswith("expected "):  # a misnamed file: what it should be
+                reason = f"{reason}; {row['notes']}"
+            found.append(Problem(label, kind, reason, 1, row["source_file"]))
     for table in lake.tables("quarantine"):
         rows = lake.read_polars("quarantine", table)
         if wanted is not None:
@@ -205,3 +217,69 @@ def problems(settings: Settings, dates: Sequence[date] | None = None) -> list[Pr
         for reason, count, example in grouped.iter_rows():
             found.append(Problem(table, "quarantined rows", reason, count, example))
     return sorted(found, key=lambda p: (-p.count, p.feed, p.reason))
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One line about the landing folder for the night's summary."""
+
+    severity: str  # warning | error
+    message: str
+
+
+def landing_notices(
+    settings: Settings,
+    dates: Sequence[date],
+    *,
+    now: datetime | None = None,
+    readiness: Readiness | None = None,
+    check_completeness: bool = True,
+) -> list[Notice]:
+    """What the summary says about landing/ after a run of these dates, errors first.
+
+    Dates with no file at all; expected files missing (an error after 3 days) or that
+    came late (`ingestion.completeness.check`, which also writes
+    `bronze/feed_completeness`); files still being written (`Readiness`, default from
+    the environment); files in unknown folders, outside the source folders or in their
+    sub-folders, with the closest expected pattern. (A misnamed file inside a source
+    folder is rejected in the ledger and shown by `problems`.)
+    """
+    from ingestion import completeness
+
+    notices: list[Notice] = []
+    if check_completeness:
+        result = completeness.check(settings, dates, now=now)
+        for day in result.dates_without_files:
+            notices.append(Notice("warning", f"{day}: no landing files at all"))
+        for row in result.missing:
+            notices.append(
+                Notice(
+                    row.severity,
+                    f"missing landing/{row.expected_file}: {_days(row.days_late)} overdue"
+                    + (" (the spec allows 3)" if row.severity == "error" else ""),
+                )
+            )
+        for row in result.late:
+            notices.append(
+                Notice(
+                    row.severity, f"late landing/{row.expected_file}: {_days(row.days_late)} late"
+                )
+            )
+    landing_files = [f for f in discover(settings.landing) if in_scope(f, dates, None)]
+    _, waiting = split_ready(
+        landing_files,
+        readiness or Readiness.from_env(),
+        now=None if now is None else now.timestamp(),
+    )
+    for item in waiting:
+        notices.append(
+            Notice("warning", f"waiting landing/{item.relative}: {item.reason}; not landed yet")
+        )
+    for problem in contract_problems(settings.landing):
+        if problem.kind != "unknown_file_name":
+            notices.append(Notice("warning", f"ignored {problem.message}"))
+    return sorted(notices, key=lambda n: n.severity != "error")
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"

@@ -45,6 +45,10 @@ class Feed:
     header_row: int = 1  # xlsx: 1-based row of the header (row 1 is a title on Meituan)
     snapshot: bool = False  # master data: every file is a full snapshot
     monthly: bool = False  # file date is yyyymm
+    # When files are expected (ingestion.completeness): "daily" one file per business
+    # date, "per_store_daily" one per open store per date, "monthly" one per month (due
+    # with the month's first business date). Files may arrive up to 3 days late.
+    arrival: str = "daily"
     description: str = ""
     _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
@@ -82,6 +86,7 @@ FEEDS: tuple[Feed, ...] = (
         pattern=rf"pos_sales_(?P<store>[A-Za-z0-9]+)_{_D8}\.csv",
         format="csv",
         encoding="gbk",
+        arrival="per_store_daily",
         partition_by=("business_date",),
         description="Store till ticket lines, one file per store per day.",
         columns=(
@@ -388,6 +393,7 @@ FEEDS: tuple[Feed, ...] = (
         format="csv",
         encoding="gbk",
         monthly=True,
+        arrival="monthly",
         description="Monthly store operating costs.",
         columns=(
             Column("月份", "cost_month"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,9 @@ SAMPLES_LANDING = REPO_ROOT.parent / "shared" / "samples" / "landing"
 TEST_PII_KEY = "test-key-not-secret-0123456789abcdef"
 
 apply_telemetry_off()
+# Tests write landing files and ingest them at once: no quiet period unless a test sets
+# one (ingestion.common.files.Readiness; the tests of the rule pass theirs explicitly).
+os.environ.setdefault("BAKEHOUSE_LANDING_QUIET_SECONDS", "0")
 
 
 @pytest.fixture(scope="session")

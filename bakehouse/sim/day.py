@@ -26,6 +26,7 @@ from bakehouse.sim.behaviour import (
     times_in_dayparts,
 )
 from bakehouse.sim.calendar import DayContext
+from bakehouse.sim.frames import table, text, zfill
 from bakehouse.sim.ids import digit_ids, mix64, unique_numbers
 from bakehouse.sim.world import DAYPARTS, Catalogue, People, Stores
 from bakehouse.sim.writers import json_float_yuan, json_number_yuan, json_object, json_str, yuan
@@ -171,6 +172,11 @@ class SimState:
     def take(self, day_index: int, queue: str) -> list[pl.DataFrame]:
         return self.pending.get(day_index, {}).pop(queue, [])
 
+    def take_frame(self, day_index: int, queue: str, empty: pl.DataFrame) -> pl.DataFrame:
+        """The queue's rows for the day as one frame; ``empty`` (its schema) when none."""
+        frames = self.take(day_index, queue)
+        return pl.concat(frames) if frames else empty.clear()
+
     def forget_before(self, day_index: int) -> None:
         for old in [d for d in self.pending if d < day_index]:
             del self.pending[old]
@@ -205,7 +211,7 @@ def _clock(day: date, seconds: pl.Expr, fmt: str) -> pl.Expr:
 
 def _messy_phone(phone: pl.Series, style: np.ndarray) -> pl.Series:
     """Phones as staff type them: style 0 clean, 1 ``+86``, 2 spaces, 3 dashes, 4 ``+86 ``."""
-    frame = pl.DataFrame({"p": phone, "style": style})
+    frame = table({"p": phone, "style": style})
     p = pl.col("p")
     return frame.select(
         pl.when(pl.col("style") == 1)
@@ -226,7 +232,7 @@ def _messy_phone(phone: pl.Series, style: np.ndarray) -> pl.Series:
 
 def _text_or_null(values: np.ndarray, keep: np.ndarray) -> pl.Series:
     """Text where ``keep`` is true, null elsewhere (what an empty CSV field becomes)."""
-    frame = pl.DataFrame({"value": pl.Series(values, dtype=pl.String), "keep": keep})
+    frame = table({"value": pl.Series(values, dtype=pl.String), "keep": keep})
     return frame.select(pl.when(pl.col("keep")).then(pl.col("value"))).to_series()
 
 
@@ -328,7 +334,7 @@ class DaySimulator:
         partial_refund = np.minimum(qty[first_line] * price[first_line] - discount[first_line], pay)
 
         items = (
-            pl.DataFrame(
+            table(
                 {
                     "order": order,
                     "sku": catalogue.sku[product],
@@ -353,10 +359,8 @@ class DaySimulator:
             .group_by("order", maintain_order=True)
             .agg(items=pl.lit("[") + pl.col("item").str.join(", ") + pl.lit("]"))
         )
-        coupon_ids = pl.Series(
-            np.where(coupon > 0, "CP" + np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8), "")
-        )
-        base = pl.DataFrame(
+        coupon_ids = pl.Series(np.where(coupon > 0, "CP" + zfill(rng.integers(0, 10**8, n), 8), ""))
+        base = table(
             {
                 "order_id": order_id,
                 "created": created,
@@ -425,12 +429,12 @@ class DaySimulator:
                     pl.col("updated") % 86400
                 )
                 self.state.schedule(d + offset, "mp_orders", in_day)
-        today = pl.concat(self.state.take(d, "mp_orders")).sort("updated", maintain_order=True)
+        today = self.state.take_frame(d, "mp_orders", lines).sort("updated", maintain_order=True)
         files = [
             FileOut("mp_orders", f"mp_orders_{ctx.yyyymmdd}.jsonl", ctx.day, today.select("line"))
         ]
         consumed = fate[order] != 1
-        lines_out = pl.DataFrame(
+        lines_out = table(
             {
                 "store": store[order][consumed],
                 "product": product[consumed],
@@ -438,9 +442,7 @@ class DaySimulator:
                 "channel": CHANNEL_MP,
             }
         )
-        people_frame = pl.DataFrame(
-            {"channel": CHANNEL_MP, "order_key": order_id, "person": buyers}
-        )
+        people_frame = table({"channel": CHANNEL_MP, "order_key": order_id, "person": buyers})
         return lines_out, files, people_frame
 
     # ------------------------------------------------------------------ Meituan and Ele.me
@@ -485,7 +487,7 @@ class DaySimulator:
                 if platform == "meituan"
                 else catalogue.eleme_name_in_file
             )[product]
-            line_frame = pl.DataFrame({"order": order, "name": names, "qty": qty, "price": price})
+            line_frame = table({"order": order, "name": names, "qty": qty, "price": price})
             money = {
                 "goods": goods_out,
                 "paid": paid,
@@ -495,7 +497,7 @@ class DaySimulator:
                 "settled": settled,
                 "refund": refund_out,
             }
-            base = pl.DataFrame({"placed": placed, **money})
+            base = table({"placed": placed, **money})
             if platform == "meituan":
                 order_id = digit_ids(
                     f"MT{ctx.yyyymmdd}",
@@ -510,20 +512,20 @@ class DaySimulator:
                 tail_only = rng.random(n) < 0.5
                 frame = base.with_columns(
                     订单号=order_id,
-                    美团门店ID=pl.Series(stores.meituan_id[store]),
-                    门店名称=pl.Series("烘焙坊(" + stores.name[store] + ")"),
+                    美团门店ID=text(stores.meituan_id[store]),
+                    门店名称=text("烘焙坊(" + stores.name[store] + ")"),
                     下单时间=_clock(ctx.day, pl.col("placed"), "%Y-%m-%d %H:%M:%S"),
                     完成时间=_clock(ctx.day, pl.col("placed") + 2400, "%Y-%m-%d %H:%M:%S"),
-                    订单状态=pl.Series(status_cn),
+                    订单状态=text(status_cn),
                     商品=items["name"],
-                    顾客电话=pl.Series(
+                    顾客电话=text(
                         np.where(
                             tail_only,
                             ("尾号" + phone.str.slice(7, 4)).to_numpy(),
                             _masked_phone(phone).to_numpy(),
                         )
                     ),
-                    收货地址=pl.Series(stores.frame["城市"].to_numpy()[store] + "市**路**号"),
+                    收货地址=text(stores.frame["城市"].to_numpy()[store] + "市**路**号"),
                     用户ID=people.meituan_str(buyers),
                 ).sort("placed", maintain_order=True)
                 frame = frame.with_columns(
@@ -565,9 +567,9 @@ class DaySimulator:
                 )
                 frame = base.with_columns(
                     订单编号=order_id,
-                    饿了么店铺ID=pl.Series(stores.eleme_id[store]),
+                    饿了么店铺ID=text(stores.eleme_id[store]),
                     下单时间=_clock(ctx.day, pl.col("placed"), "%Y-%m-%d %H:%M:%S"),
-                    订单状态=pl.Series(status_cn),
+                    订单状态=text(status_cn),
                     商品信息=items["item"],
                     顾客手机号=_masked_phone(phone),
                     顾客ID=people.eleme_str(buyers),
@@ -591,7 +593,7 @@ class DaySimulator:
                 )
             keep = status[order] != 1
             consumed_lines.append(
-                pl.DataFrame(
+                table(
                     {
                         "store": store[order][keep],
                         "product": product[keep],
@@ -601,7 +603,7 @@ class DaySimulator:
                 )
             )
             people_frames.append(
-                pl.DataFrame({"channel": platform, "order_key": order_id, "person": buyers})
+                table({"channel": platform, "order_key": order_id, "person": buyers})
             )
         return pl.concat(consumed_lines), files, pl.concat(people_frames)
 
@@ -629,7 +631,7 @@ class DaySimulator:
         redeem_delay = np.minimum(rng.geometric(0.25, n) - 1, validity - 1)
         refund_delay = np.minimum(rng.integers(0, 5, n), validity - 1)
         phone = people.phone_str(buyers)
-        rows = pl.DataFrame(
+        rows = table(
             {
                 "订单编号": digit_ids(f"DY{ctx.yyyymmdd}", np.arange(n), 5),
                 "商品ID": catalogue.frame["抖音商品ID"].to_numpy()[product],
@@ -640,7 +642,7 @@ class DaySimulator:
                 "平台补贴": yuan(pl.Series(subsidy)),
                 "达人昵称": np.where(via_host, rng.choice(_HOSTS, n), ""),
                 "达人佣金": yuan(pl.Series(host_fee)),
-                "下单时间": pl.DataFrame({"t": placed})
+                "下单时间": table({"t": placed})
                 .select(_clock(ctx.day, pl.col("t"), "%Y-%m-%d %H:%M:%S"))
                 .to_series(),
                 "用户ID": people.douyin_str(buyers),
@@ -662,7 +664,7 @@ class DaySimulator:
                     rows.filter(pl.Series(picked)).with_columns(订单状态=pl.lit(status)),
                 )
         redeemed = outcome < 0.85
-        redemption = pl.DataFrame(
+        redemption = table(
             {
                 "code": code,
                 "person": buyers,
@@ -683,7 +685,7 @@ class DaySimulator:
         redemptions_today = self.state.take(d, "douyin_redemptions")
         redemptions = pl.concat(redemptions_today) if redemptions_today else redemption.clear()
         files = [FileOut("douyin_orders", f"douyin_orders_{ctx.yyyymmdd}.csv", ctx.day, today)]
-        people_frame = pl.DataFrame({"channel": "douyin", "order_key": code, "person": buyers})
+        people_frame = table({"channel": "douyin", "order_key": code, "person": buyers})
         return redemptions, files, people_frame
 
     # ------------------------------------------------------------------ store tills
@@ -764,7 +766,7 @@ class DaySimulator:
         price = catalogue.price_fen[product]
         pct = np.where(is_person[ticket], rng.choice([0, 0, 0, 5, 10], ticket.size), 0)
         line_mask = kept > 0
-        lines = pl.DataFrame(
+        lines = table(
             {
                 "ticket": ticket,
                 "product": product,
@@ -797,7 +799,7 @@ class DaySimulator:
         pay = rng.choice(_PAY_METHODS, served.size, p=_PAY_SHARE)
         meituan_voucher = rng.random(served.size) < 0.02
         pay = np.where(meituan_voucher, "美团券", pay)
-        tickets = pl.DataFrame(
+        tickets = table(
             {
                 "ticket": served,
                 "store": store[served],
@@ -811,7 +813,7 @@ class DaySimulator:
                 ),
                 "pay": pay,
                 "voucher": _text_or_null(
-                    np.char.zfill(rng.integers(0, 10**10, served.size).astype(str), 10),
+                    zfill(rng.integers(0, 10**10, served.size), 10),
                     meituan_voucher,
                 ),
             },
@@ -837,7 +839,7 @@ class DaySimulator:
         tickets = pl.concat(
             [
                 tickets,
-                pl.DataFrame(
+                table(
                     {
                         "ticket": red_ids,
                         "store": redemptions["store"].to_numpy(),
@@ -864,7 +866,7 @@ class DaySimulator:
         lines = pl.concat(
             [
                 lines,
-                pl.DataFrame(
+                table(
                     {
                         "ticket": red_ids,
                         "product": red_product,
@@ -1125,7 +1127,7 @@ class DaySimulator:
                 ("报损数量", waste),
             )
         }
-        inventory = pl.DataFrame(
+        inventory = table(
             {
                 "日期": ctx.day.isoformat(),
                 "门店编码": stores.code[store_of],
@@ -1136,7 +1138,7 @@ class DaySimulator:
             }
         )
         truth_cell = np.flatnonzero((stock.demand + stock.produced) > 0)
-        demand = pl.DataFrame(
+        demand = table(
             {
                 "business_date": ctx.day,
                 "store_code": stores.code[truth_cell // catalogue.size],
@@ -1182,7 +1184,7 @@ class DaySimulator:
             "mp_members",
             f"mp_members_{ctx.yyyymmdd}.jsonl",
             ctx.day,
-            pl.DataFrame({"line": lines}).select(pl.col("line").gather(order)),
+            table({"line": lines}).select(pl.col("line").gather(order)),
         )
 
     def _wecom(self, d: int, ctx: DayContext, rng: np.random.Generator) -> FileOut:
@@ -1205,13 +1207,15 @@ class DaySimulator:
             np.where(people.wecom_typo[who], typo.to_numpy(), typed.to_numpy()),
         )
         seconds = rng.integers(9 * 3600, 21 * 3600, n)
-        frame = pl.DataFrame(
+        frame = table(
             {
                 "wm": people.wecom_str(who),
                 "unionid": _text_or_null(
                     people.unionid_str(who).to_numpy(), people.has_unionid[who]
                 ),
-                "staff": [f"S{v:04d}" for v in people.home_store[who] * 7 + rng.integers(0, 7, n)],
+                "staff": np.char.add(
+                    "S", zfill(people.home_store[who] * 7 + rng.integers(0, 7, n), 4)
+                ),
                 "store": stores.code[people.home_store[who]],
                 "t": seconds,
                 "remark": remark,
@@ -1300,7 +1304,7 @@ class DaySimulator:
             -rng.integers(0, np.maximum(terms, 1) // 2 + 1),
         )
         returned = rng.random(n_lines) < 0.04
-        base = pl.DataFrame(
+        base = table(
             {
                 "订单号": digit_ids(f"SO{ctx.yyyymmdd}", order + 1, 3),
                 "客户编码": customers["客户编码"].to_numpy()[customer],
@@ -1333,7 +1337,7 @@ class DaySimulator:
                 )
             for k, part in frame.partition_by("offset", as_dict=True, maintain_order=True).items():
                 self.state.schedule(d + int(k[0]), "erp_b2b_orders", part.drop("offset"))
-        return pl.concat(self.state.take(d, "erp_b2b_orders"))
+        return self.state.take_frame(d, "erp_b2b_orders", frame.drop("offset"))
 
 
 def store_costs(world: World, month_day: date) -> pl.DataFrame:
@@ -1351,7 +1355,7 @@ def store_costs(world: World, month_day: date) -> pl.DataFrame:
         "营销费用": rng.integers(100000, 400000, n),
         "其他": rng.integers(50000, 150000, n),
     }
-    return pl.DataFrame(
+    return table(
         {
             "月份": f"{month_day:%Y-%m}",
             "门店编码": stores.code[keep],
@@ -1378,7 +1382,7 @@ def member_lines(
     birthday = np.datetime64("0001-01-01", "D") + (people.birthday_ordinal[who] - 1).astype(
         "timedelta64[D]"
     )
-    frame = pl.DataFrame(
+    frame = table(
         {
             "member_id": people.member_id_str(who),
             "card_no": people.card_str(who),

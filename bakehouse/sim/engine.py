@@ -7,12 +7,14 @@ simulated day, and logging every write to ``truth/files.jsonl``.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
@@ -45,6 +47,33 @@ FEEDS: dict[str, tuple[str, str, str]] = {
 _DELAYABLE = ("pos_sales", "eleme_orders", "douyin_orders", "erp_inventory", "meituan_orders")
 _MEMBER_DUMP_SECONDS = 23 * 3600 + 600
 _MEMBER_DUMP_CHUNK = 200_000
+_LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# Sources export a business day's files overnight: stamped 01:30 local the next morning.
+_EXPORT_AFTER_MIDNIGHT = timedelta(hours=1, minutes=30)
+# A stamp is never later than this before now, so the landing quiet period (60 s by
+# default) never holds back a simulated file.
+_STAMP_MARGIN_SECONDS = 3600
+
+
+class SimulationRefused(ValueError):
+    """The simulation would write somewhere it must not; nothing was written."""
+
+
+def export_time(written_on: date, now: float | None = None) -> float:
+    """Epoch seconds a file written on business day ``written_on`` is stamped with.
+
+    01:30 Asia/Shanghai the next morning, the sources' nightly export, but at most an
+    hour before ``now`` (a late file released on a day not yet over).
+    """
+    exported = datetime.combine(written_on + timedelta(days=1), datetime.min.time(), _LOCAL_TZ)
+    stamp = (exported + _EXPORT_AFTER_MIDNIGHT).timestamp()
+    now = time.time() if now is None else now
+    return min(stamp, now - _STAMP_MARGIN_SECONDS)
+
+
+def today_local() -> date:
+    """Today's date in Asia/Shanghai, the business calendar's zone."""
+    return datetime.now(_LOCAL_TZ).date()
 
 
 @dataclass(slots=True)
@@ -64,6 +93,9 @@ class SimSummary:
     days: int = 0
     faults_injected: int = 0
     seconds: float = 0.0
+    # The CRM's onboarding export of the member base is dated the day before the first
+    # simulated day: a `bakehouse run` must start at this date to read it.
+    first_run_date: date | None = None
 
     columns = ("feed", "files", "rows", "bytes")
 
@@ -121,10 +153,14 @@ def _render(
 class _Landing:
     """Writes files under ``landing/`` and logs each write in the truth."""
 
-    def __init__(self, landing: Path, truth: TruthWriter, summary: SimSummary) -> None:
+    def __init__(
+        self, landing: Path, truth: TruthWriter, summary: SimSummary, overwrite: bool = False
+    ) -> None:
         self.landing = landing
         self.truth = truth
         self.summary = summary
+        self.overwrite = overwrite
+        self.written: set[str] = set()  # this run may rewrite its own files (re-exports)
         self.held: dict[date, list[_Write]] = defaultdict(list)
 
     def path_of(self, file: FileOut) -> str:
@@ -138,10 +174,23 @@ class _Landing:
         path = self.landing / item.relative_path
         path.parent.mkdir(parents=True, exist_ok=True)
         size = 0
-        with path.open("wb") as handle:
+        # "xb" fails on an existing file: a file this run did not write is never replaced
+        # unless asked (the up-front check in `simulate` names them; this is the backstop).
+        mode = "wb" if self.overwrite or item.relative_path in self.written else "xb"
+        try:
+            handle = path.open(mode)
+        except FileExistsError:
+            raise SimulationRefused(
+                f"landing/{item.relative_path} already exists; pass overwrite=True "
+                "(--overwrite) to replace it"
+            ) from None
+        with handle:
             for chunk in chunks:
                 handle.write(chunk)
                 size += len(chunk)
+        self.written.add(item.relative_path)
+        stamp = export_time(written_on)
+        os.utime(path, (stamp, stamp))
         counts = self.summary.feeds[item.feed]
         counts.files += 1
         counts.rows += item.rows
@@ -207,18 +256,29 @@ def simulate(
     seed: int = 42,
     faults: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
+    overwrite: bool = False,
+    today: date | None = None,
 ) -> SimSummary:
     """Simulate ``days`` business days of the chain from ``start`` into ``landing``.
 
     Same arguments give the same bytes in every file. ``truth`` receives what the
     pipeline is scored against. ``progress(stage, done, total)`` is called once per day.
+    Every file's modification time is its simulated export time (`export_time`), so
+    the landing quiet period does not hold it back. The member base is dated
+    ``start - 1`` (`SimSummary.first_run_date`).
+
+    Raises `SimulationRefused`, before writing anything, when the last business date
+    is not before ``today`` (default: today in Asia/Shanghai; a day is exported after
+    it ends), or when ``landing`` already holds files for the simulated dates and
+    ``overwrite`` is false.
     """
+    preflight(landing, scale=scale, start=start, days=days, overwrite=overwrite, today=today)
     began = time.perf_counter()
     landing.mkdir(parents=True, exist_ok=True)
-    summary = SimSummary(days=days)
+    summary = SimSummary(days=days, first_run_date=start - timedelta(days=1))
     world = _build_world(scale, start, days, seed)
     truth_writer = TruthWriter(truth)
-    out = _Landing(landing, truth_writer, summary)
+    out = _Landing(landing, truth_writer, summary, overwrite)
     try:
         truth_writer.write_people(world.people, world.stores, start)
         _write_member_dump(world, out, start - timedelta(days=1))
@@ -239,6 +299,80 @@ def simulate(
     summary.faults_injected = len(plan.by_slot)
     summary.seconds = time.perf_counter() - began
     return summary
+
+
+def preflight(
+    landing: Path,
+    *,
+    scale: float,
+    start: date,
+    days: int,
+    overwrite: bool = False,
+    today: date | None = None,
+) -> None:
+    """Raise `SimulationRefused` if `simulate` with these arguments must not run.
+
+    The last business date must be before ``today`` (default: today in Asia/Shanghai),
+    and without ``overwrite`` ``landing`` must hold no file dated within the simulated
+    dates (the member base's day before ``start`` included). Reads only file names.
+    """
+    if days < 1:
+        raise SimulationRefused(f"days must be at least 1, got {days}")
+    if scale <= 0:
+        raise SimulationRefused(f"scale must be positive, got {scale}")
+    last = start + timedelta(days=days - 1)
+    today = today or today_local()
+    if last >= today:
+        raise SimulationRefused(
+            f"the last simulated business date {last} is not over yet (today is {today} in "
+            f"Asia/Shanghai): the latest start for {days} days is {today - timedelta(days=days)}"
+        )
+    if not overwrite and (existing := _existing_files(landing, start - timedelta(days=1), last)):
+        shown = ", ".join(f"landing/{name}" for name in existing[:3])
+        more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+        raise SimulationRefused(
+            f"landing already has {len(existing)} files for {start - timedelta(days=1)}.."
+            f"{last} ({shown}{more}); the simulation would replace them. Pass --overwrite "
+            "to replace them, or simulate other dates (the member base is dated the day "
+            "before --start)"
+        )
+
+
+def _existing_files(landing: Path, first: date, last: date) -> list[str]:
+    """Landing files (relative paths) whose name dates them within ``first``..``last``.
+
+    Any file of a source folder with a yyyymmdd (or, for monthly feeds, yyyymm) in its
+    name counts, misnamed copies included: the simulator writes those too.
+    """
+    if not landing.is_dir():
+        return []
+    found = []
+    for folder in sorted({folder for folder, _, _ in FEEDS.values()}):
+        directory = landing / folder
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.iterdir()):
+            name = path.name.removesuffix(".done")
+            if _dated_within(name, first, last):
+                found.append(f"{folder}/{path.name}")
+    return found
+
+
+def _dated_within(name: str, first: date, last: date) -> bool:
+    digits = "".join(c if c.isdigit() else " " for c in name).split()
+    for token in digits:
+        try:
+            if len(token) == 8:
+                day = date(int(token[:4]), int(token[4:6]), int(token[6:]))
+                if first <= day <= last:
+                    return True
+            elif len(token) == 6:
+                month = (int(token[:4]), int(token[4:6]))
+                if (first.year, first.month) <= month <= (last.year, last.month):
+                    return True
+        except ValueError:
+            continue
+    return False
 
 
 def _write_member_dump(world: World, out: _Landing, dump_day: date) -> None:

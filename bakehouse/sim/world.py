@@ -620,9 +620,9 @@ def build_stores(n_stores: int, seed: int) -> Stores:
         is_open=status == "营业",
         is_franchise=is_franchise,
         traffic=rng.lognormal(0.0, 0.35, n_stores) * (area / 85.0) ** 0.3,
-        meituan_id=meituan.to_numpy(),
-        eleme_id=eleme.to_numpy(),
-        douyin_poi=douyin.to_numpy(),
+        meituan_id=meituan.to_numpy().astype(str),
+        eleme_id=eleme.to_numpy().astype(str),
+        douyin_poi=douyin.to_numpy().astype(str),
         phone=rng.choice(_PHONE_PREFIXES, n_stores) * 10**8 + phone_suffix,
     )
 

@@ -20,7 +20,9 @@ def test_definitions_load_with_one_asset_per_feed() -> None:
 
     repository = defs.get_repository_def()
     keys = {key for key in repository.asset_graph.get_all_asset_keys() if key.path[0] == "bronze"}
-    assert len(keys) == 14 and len(BRONZE_ASSETS) == 14
+    # One per feed, and bronze/feed_completeness after them.
+    assert len(keys) == 15 and len(BRONZE_ASSETS) == 14
+    assert dg.AssetKey(["bronze", "feed_completeness"]) in keys
     assert repository.get_job("bronze_job") is not None
     assert bronze_defs.sensors
 

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from bakehouse.config import LOCAL_TZ
-from ingestion.common.files import LandingFile, discover
+from ingestion.common.files import LandingFile, Readiness, discover, split_ready
 from ingestion.schemas import FEEDS
 from orchestration.defs.bronze.assets import asset_key
 from orchestration.defs.bronze.jobs import bronze_job
@@ -101,7 +101,8 @@ def plan_requests(
 def bronze_landing_sensor(
     context: dg.SensorEvaluationContext, lakehouse: LakehouseResource
 ) -> dg.SensorResult:
-    files = discover(lakehouse.settings.landing)
+    # A file still being written is left out (so not remembered): a later tick sees it.
+    files, _ = split_ready(discover(lakehouse.settings.landing), Readiness.from_env())
     requests, next_cursor = plan_requests(
         files, LandingCursor.parse(context.cursor), datetime.now(UTC)
     )
