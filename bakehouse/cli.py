@@ -1,4 +1,4 @@
-"""The `bakehouse` command line: simulate, run, demo, doctor, maintain, resolve, sql.
+"""The `bakehouse` command line: init, simulate, run, demo, doctor, maintain, rekey, sql, ui.
 
 Heavy imports (Spark, Dagster, the simulator) happen inside the commands, so
 `bakehouse --help` answers at once.
@@ -6,9 +6,14 @@ Heavy imports (Spark, Dagster, the simulator) happen inside the commands, so
 
 from __future__ import annotations
 
+import csv
+import json
+import os
 import subprocess
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -19,7 +24,13 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bakehouse.config import LOCAL_TZ, Settings, apply_telemetry_off, load_settings
+from bakehouse.config import (
+    LOCAL_TZ,
+    Settings,
+    apply_telemetry_off,
+    load_settings,
+    restrict_umask,
+)
 
 app = typer.Typer(
     name="bakehouse",
@@ -32,6 +43,35 @@ app = typer.Typer(
 _WIDTH = None if sys.stdout.isatty() else 160
 console = Console(width=_WIDTH)
 err_console = Console(stderr=True, width=_WIDTH)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        console.print(f"bakehouse {metadata.version('bakehouse')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = False,
+) -> None:
+    """Bakehouse: the bakery chain's lakehouse and customer data platform."""
+    restrict_umask()
+
+
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="Show library logs (Sail, Dagster) instead of the home's log file."
+    ),
+]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -49,10 +89,38 @@ def _parse_date(value: str | None, option: str) -> date | None:
 
 
 def _settings() -> Settings:
+    """The settings of an existing home; a missing or unwritable home is a clear error.
+
+    Never creates a home: a mistyped BAKEHOUSE_HOME must not become a new empty lake
+    (`bakehouse init` creates one).
+    """
+    from bakehouse.preflight import home_check
+
     apply_telemetry_off()
     settings = load_settings()
-    settings.ensure_dirs()
+    finding = home_check(settings)
+    if not finding.ok:
+        raise _fail(finding.detail)
     return settings
+
+
+def _preflight(settings: Settings, dates: list[date] | tuple = ()) -> None:
+    """bakehouse.preflight before a lake write: one line and exit 2 when it fails."""
+    from bakehouse.preflight import PreflightError, preflight
+
+    try:
+        preflight(settings, dates)
+    except PreflightError as error:
+        raise _fail(str(error)) from None
+
+
+def _quiet(settings: Settings, verbose: bool) -> AbstractContextManager:
+    """Library output to the home's log file unless --verbose (bakehouse.quiet)."""
+    if verbose:
+        return nullcontext()
+    from bakehouse.quiet import library_output_to
+
+    return library_output_to(settings.log_file, consoles=[err_console])
 
 
 def _progress() -> Progress:
@@ -86,6 +154,65 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
+# -- init ----------------------------------------------------------------------
+@app.command()
+def init(
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to create the home [default: $BAKEHOUSE_HOME, else ./.bakehouse]."
+        ),
+    ] = None,
+) -> None:
+    """Create a home (or complete one) and show where each extract goes in landing/."""
+    apply_telemetry_off()
+    settings = load_settings()
+    if home is not None:
+        settings = Settings(home=home.expanduser().resolve(), spark_remote=settings.spark_remote)
+    _init(settings)
+    _print_landing_contract(settings)
+    if home is not None:
+        console.print(
+            f"Point the commands at it: export BAKEHOUSE_HOME={settings.home}", soft_wrap=True
+        )
+
+
+def _init(settings: Settings) -> None:
+    from bakehouse.home import init_home
+    from bakehouse.pii import KEY_ENV
+
+    try:
+        result = init_home(settings)
+    except OSError as error:
+        raise _fail(f"cannot create the home {settings.home}: {error.strerror or error}") from None
+    state = "created" if settings.home in result.created else "ready"
+    console.print(f"home {state}: {settings.home} (mode 0700)")
+    if result.key_file_written:
+        console.print(
+            f"[yellow]{KEY_ENV} is not set: generated a random PII key into "
+            f"{settings.pii_key_file} (0600). Back it up: without it the lake's pseudonyms "
+            f"cannot be extended. In production set {KEY_ENV} instead.[/]"
+        )
+
+
+def _print_landing_contract(settings: Settings) -> None:
+    from bakehouse.home import landing_contract
+
+    table = Table(
+        title=f"Put each night's extracts under {settings.landing}/", title_justify="left"
+    )
+    for column in ("folder", "file name", "lands in bronze", "what"):
+        table.add_column(column)
+    for entry in landing_contract():
+        table.add_row(f"{entry.folder}/", entry.pattern, entry.feed, entry.description)
+    console.print(table)
+    console.print(
+        "Dates in names are business dates (yyyymmdd; yyyymm for monthly files). "
+        "Then run a night: bakehouse run --date YYYY-MM-DD",
+        soft_wrap=True,
+    )
+
+
 # -- simulate ------------------------------------------------------------------
 @app.command()
 def simulate(
@@ -109,7 +236,7 @@ def simulate(
     start_date = _parse_date(start, "--start")
     if scale <= 0:
         raise _fail("--scale must be positive")
-    settings = _settings()
+    settings = _settings() if landing is None else load_settings()
     landing_dir = (landing or settings.landing).resolve()
     truth_dir = (truth or landing_dir.parent / "truth").resolve()
     summary = _simulate(landing_dir, truth_dir, scale, start_date, days, seed, faults)
@@ -160,6 +287,7 @@ def run(
     force: Annotated[
         bool, typer.Option(help="Run even if Dagster shows a lake-writing run in progress.")
     ] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run the nightly pipeline for one business date or a range of them.
 
@@ -184,13 +312,16 @@ def run(
     else:
         raise _fail("give --date YYYY-MM-DD, or --from YYYY-MM-DD --to YYYY-MM-DD")
     settings = _settings()
+    _preflight(settings, dates)
     if not force and (writers := _lake_writers_in_progress(settings)):
         raise _fail(
             f"Dagster shows runs writing the lake in progress ({', '.join(writers)}); "
             "wait for them, or pass --force if they are dead.",
             code=1,
         )
-    if not _run_and_report(settings, dates):
+    with _quiet(settings, verbose):
+        ok = _run_and_report(settings, dates)
+    if not ok:
         raise typer.Exit(1)
 
 
@@ -246,6 +377,8 @@ def _print_bronze_summary(settings: Settings, dates: list[date]) -> None:
     display = [
         {header: getattr(row, field) for field, header in _SUMMARY_HEADERS.items()} for row in rows
     ]
+    for row in display:
+        row["feed"] = _feed_display(row["feed"])
     numeric = set(_SUMMARY_HEADERS.values()) - {"feed"}
     console.print(
         _table("Bronze accounting: rows read = landed + quarantined", display, right=numeric)
@@ -253,7 +386,8 @@ def _print_bronze_summary(settings: Settings, dates: list[date]) -> None:
     found = problems(settings, dates)
     if found:
         lines = [
-            f"{p.feed}: {p.count:,} {p.kind} — {p.reason} (e.g. {p.example})" for p in found[:20]
+            f"{_feed_display(p.feed)}: {_counted(p.count, p.kind)} — {p.reason} (e.g. {p.example})"
+            for p in found[:20]
         ]
         if len(found) > 20:
             lines.append(f"... and {len(found) - 20} more")
@@ -269,6 +403,20 @@ def _print_bronze_summary(settings: Settings, dates: list[date]) -> None:
         )
 
 
+def _counted(count: int, noun: str) -> str:
+    """`1 quarantined row`, `2 quarantined rows`, `1 rejected file`: number and noun agree."""
+    singular = noun[:-1] if noun.endswith("s") else noun
+    return f"{count:,} {singular if count == 1 else singular + 's'}"
+
+
+def _feed_display(label: str) -> str:
+    """The report's `pos/(unknown)` (files of no known feed) in words."""
+    source, sep, rest = label.partition("/")
+    if sep and rest == "(unknown)":
+        return f"{source}: unrecognised files"
+    return label
+
+
 # -- demo ----------------------------------------------------------------------
 @app.command()
 def demo(
@@ -278,27 +426,28 @@ def demo(
     faults: Annotated[
         bool, typer.Option("--faults/--no-faults", help="Inject faulty files.")
     ] = True,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Simulate a small chain for a week, run every night of it, and show what happened."""
-    from bakehouse import pii
+    """Simulate a small chain for a week, run every night of it, and show what happened.
 
-    settings = _settings()
-    if pii.ensure_key_file(settings.pii_key_file):
-        console.print(
-            f"[yellow]BAKEHOUSE_PII_KEY is not set: generated a key into {settings.pii_key_file} "
-            "(0600). Set BAKEHOUSE_PII_KEY in production.[/]"
-        )
+    Creates the home first, as `bakehouse init` does.
+    """
+    apply_telemetry_off()
+    settings = load_settings()
+    _init(settings)
     today = datetime.now(ZoneInfo(LOCAL_TZ)).date()
     start = today - timedelta(days=days)
-    console.rule(f"1. simulate {days} days from {start} at scale {scale}")
-    summary = _simulate(settings.landing, settings.truth, scale, start, days, seed, faults)
-    _print_simulation(summary)
-    console.rule("2. run the nightly pipeline")
     # The CRM's onboarding dump of the member base is dated the day before the first day.
     nights = [start + timedelta(days=offset) for offset in range(-1, days)]
-    ok = _run_and_report(settings, nights)
-    console.rule("3. the lakehouse")
-    _print_lake(settings)
+    _preflight(settings, nights)
+    with _quiet(settings, verbose):
+        console.rule(f"1. simulate {days} days from {start} at scale {scale}")
+        summary = _simulate(settings.landing, settings.truth, scale, start, days, seed, faults)
+        _print_simulation(summary)
+        console.rule("2. run the nightly pipeline")
+        ok = _run_and_report(settings, nights)
+        console.rule("3. the lakehouse")
+        _print_lake(settings)
     _next_steps(settings)
     if not ok:
         raise typer.Exit(1)
@@ -328,35 +477,43 @@ def _print_lake(settings: Settings) -> None:
 
 
 def _next_steps(settings: Settings) -> None:
+    """What to try next, one command per line, never wrapped inside a border.
+
+    A command broken across a panel's border cannot be copied; commands are printed
+    with soft wrapping, so a narrow terminal folds them without inserting line breaks.
+    """
     home = settings.home
-    console.print(
-        Panel(
-            "\n".join(
-                [
-                    f"Dagster UI:   DAGSTER_HOME={home}/dagster_home BAKEHOUSE_HOME={home} "
-                    ".venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000",
-                    "MLflow UI:    .venv/bin/mlflow ui --backend-store-uri "
-                    f"{settings.mlflow_tracking_uri} -h 127.0.0.1 -p 5000",
-                    f"Analyst SQL:  .venv/bin/duckdb -init {home}/duckdbrc {settings.warehouse}",
-                    '              or: bakehouse sql "select * from silver.orders limit 10"',
-                    "More nights:  bakehouse simulate --start YYYY-MM-DD --days N && "
-                    "bakehouse run --from A --to B",
-                    "Health:       bakehouse doctor",
-                ]
-            ),
-            title="Next steps",
-            border_style="green",
-        )
-    )
+    steps = [
+        ("Dagster UI", f"BAKEHOUSE_HOME={home} bakehouse ui dagster"),
+        ("MLflow UI", f"BAKEHOUSE_HOME={home} bakehouse ui mlflow"),
+        (
+            "Analyst SQL",
+            f'BAKEHOUSE_HOME={home} bakehouse sql "select * from silver.orders limit 10"',
+        ),
+        (
+            "Your own extracts",
+            f"BAKEHOUSE_HOME={home} bakehouse init   (lists the landing patterns)",
+        ),
+        ("Then each night", f"BAKEHOUSE_HOME={home} bakehouse run --date YYYY-MM-DD"),
+        ("Health", f"BAKEHOUSE_HOME={home} bakehouse doctor"),
+    ]
+    console.rule("[green]Next steps", style="green")
+    for label, command in steps:
+        console.print(f"[bold]{label}:[/]")
+        console.print(f"  {command}", soft_wrap=True, markup=False, highlight=False)
 
 
 # -- doctor --------------------------------------------------------------------
 @app.command()
 def doctor() -> None:
-    """Check the environment: versions, Spark, DuckDB extension, telemetry, home."""
+    """Check the environment: home, PII key, permissions, versions, Spark, DuckDB, telemetry.
+
+    Reports every check as a row (also for a missing home); exits 1 if any failed.
+    """
     from bakehouse.doctor import run_checks
 
-    checks = run_checks(_settings())
+    apply_telemetry_off()
+    checks = run_checks(load_settings())
     table = Table(title="bakehouse doctor", title_justify="left")
     for column in ("check", "status", "detail"):
         table.add_column(column)
@@ -410,6 +567,7 @@ def maintain(
     if unknown:
         raise _fail(f"unknown layer {', '.join(unknown)}; expected some of {', '.join(LAYERS)}")
     settings = _settings()
+    _preflight(settings)
     if not force:
         writers = _lake_writers_in_progress(settings)
         if writers:
@@ -503,33 +661,154 @@ def resolve(
 
 
 # -- sql -----------------------------------------------------------------------
+SQL_ROWS_SHOWN = 200
+_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+_NUMERIC_TYPES = frozenset(
+    {*_INTEGER_TYPES, *(f"U{name}" for name in _INTEGER_TYPES), "FLOAT", "DOUBLE"}
+)
+
+
 @app.command()
 def sql(
     query: Annotated[
         str | None, typer.Argument(help="A query; omit for an interactive duckdb shell.")
     ] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="All rows as CSV on stdout.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="All rows as a JSON array of objects on stdout.")
+    ] = False,
 ) -> None:
-    """Query silver and gold in the analyst DuckDB database."""
+    """Query silver and gold in the analyst DuckDB database (time zone Asia/Shanghai).
+
+    The table view right-aligns numbers, shows NULL as `NULL` and the first 200 rows;
+    `--csv` and `--json` write every row (NULL as an empty field / null).
+    """
     from bakehouse import warehouse
 
+    if as_csv and as_json:
+        raise _fail("use either --csv or --json, not both")
     settings = _settings()
     warehouse.refresh_views(settings)
     if query is None:
         duckdb_cli = Path(sys.executable).with_name("duckdb")
-        init = warehouse.write_init_file(settings)
+        init_file = warehouse.write_init_file(settings)
+        with open(init_file, "a", encoding="utf-8") as handle:
+            handle.write(f"SET TimeZone = '{LOCAL_TZ}';\n")
         raise typer.Exit(
-            subprocess.call([str(duckdb_cli), "-init", str(init), str(settings.warehouse)])
+            subprocess.call([str(duckdb_cli), "-init", str(init_file), str(settings.warehouse)])
         )
     con = warehouse.connect(settings, read_only=True)
     try:
+        con.execute(f"SET TimeZone = '{LOCAL_TZ}'")
         result = con.execute(query)
+        if result.description is None:  # a statement without a result set
+            return
         columns = [d[0] for d in result.description]
-        rows = [dict(zip(columns, values, strict=True)) for values in result.fetchmany(200)]
+        numeric = {
+            name
+            for name, kind, *_ in result.description
+            if str(kind).startswith("DECIMAL") or str(kind) in _NUMERIC_TYPES
+        }
+        everything = as_csv or as_json
+        rows = result.fetchall() if everything else result.fetchmany(SQL_ROWS_SHOWN + 1)
     except Exception as error:  # duckdb raises many error types; show the message
-        raise _fail(str(error)) from None
+        raise _fail(str(error).splitlines()[0] if str(error) else repr(error)) from None
     finally:
         con.close()
-    console.print(_table(query, rows))
+    if as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([["" if v is None else _sql_text(v) for v in row] for row in rows])
+        return
+    if as_json:
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, default=_json_value) + "\n")
+        return
+    table = Table(title=query, title_justify="left")
+    for name in columns:
+        table.add_column(name, justify="right" if name in numeric else "left")
+    for row in rows[:SQL_ROWS_SHOWN]:
+        table.add_row(*("[dim]NULL[/]" if v is None else _escape(_sql_text(v)) for v in row))
+    console.print(table)
+    if len(rows) > SQL_ROWS_SHOWN:
+        console.print(f"first {SQL_ROWS_SHOWN} rows shown; --csv or --json write them all")
+
+
+def _sql_text(value: object) -> str:
+    """A value as DuckDB's own CLI would print it (timestamps with their offset)."""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+# -- ui ------------------------------------------------------------------------
+ui_app = typer.Typer(help="Open the Dagster or MLflow web UI (127.0.0.1, telemetry off).")
+app.add_typer(ui_app, name="ui")
+
+
+@ui_app.command("dagster")
+def ui_dagster(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000,
+) -> None:
+    """Start `dagster dev` on this home's instance (workspace.yaml), at 127.0.0.1 only."""
+    settings = _settings()
+    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
+    command = [
+        str(Path(sys.executable).with_name("dagster")),
+        "dev",
+        "-w",
+        str(workspace),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
+    environ = _ui_environment(settings)
+    console.print(f"Dagster UI: http://127.0.0.1:{port}  (Ctrl-C stops it)")
+    raise typer.Exit(subprocess.call(command, env=environ, cwd=workspace.parent))
+
+
+@ui_app.command("mlflow")
+def ui_mlflow(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 5000,
+) -> None:
+    """Start the MLflow UI on this home's tracking store, at 127.0.0.1 only."""
+    settings = _settings()
+    command = [
+        str(Path(sys.executable).with_name("mlflow")),
+        "ui",
+        "--backend-store-uri",
+        settings.mlflow_tracking_uri,
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
+    console.print(f"MLflow UI: http://127.0.0.1:{port}  (Ctrl-C stops it)")
+    raise typer.Exit(subprocess.call(command, env=_ui_environment(settings)))
+
+
+def _ui_environment(settings: Settings) -> dict[str, str]:
+    """The environment of a UI process: this home, its Dagster instance, telemetry off."""
+    environ = dict(os.environ)
+    apply_telemetry_off(environ)
+    environ["BAKEHOUSE_HOME"] = str(settings.home)
+    environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    return environ
 
 
 if __name__ == "__main__":

@@ -1,0 +1,73 @@
+"""A quiet console: library output goes to the home's log file, errors to their root cause.
+
+Sail (a Rust library inside this process) and Dagster's loggers write to the process's
+standard error. Rather than chase each library's logging switch, the CLI points file
+descriptor 2 itself at `<home>/logs/bakehouse.log` while a command runs, and gives its
+own error console a copy of the original descriptor: the operator sees Bakehouse's
+tables and messages, and the log file keeps everything else. `--verbose` skips this.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@contextmanager
+def library_output_to(log_file: Path, consoles: Iterable[Console] = ()) -> Iterator[Path]:
+    """Redirect file descriptor 2 (stderr) to `log_file` (appended) for the block.
+
+    `consoles` (Rich consoles writing to stderr) keep writing to the original stderr.
+    Yields the log file's path. Restores descriptor 2 on exit, also on error.
+    """
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    terminal = os.fdopen(os.dup(saved), "w", encoding="utf-8", errors="replace", buffering=1)
+    kept = list(consoles)
+    with open(log_file, "a", encoding="utf-8") as sink:
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        sink.write(f"\n=== {started} bakehouse {' '.join(sys.argv[1:])}\n")
+        sink.flush()
+        os.dup2(sink.fileno(), 2)
+        for console in kept:
+            console.file = terminal
+        try:
+            yield log_file
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            for console in kept:
+                console.file = None  # back to "whatever sys.stderr is"
+            terminal.close()
+
+
+def root_cause_line(error: Any) -> str:
+    """`ClassName: message` of the innermost cause of a Dagster `SerializableErrorInfo`.
+
+    Dagster wraps a step's exception (`DagsterExecutionStepExecutionError: Error
+    occurred while executing op ...`) around the one that explains the failure; the
+    innermost `cause` (else `context`) is what the operator needs. The module path is
+    dropped from the class name; only the message's first line is kept.
+    """
+    while True:
+        inner = getattr(error, "cause", None) or getattr(error, "context", None)
+        if inner is None:
+            break
+        error = inner
+    message = (getattr(error, "message", None) or str(error)).strip()
+    first = message.splitlines()[0] if message else ""
+    name = getattr(error, "cls_name", None)
+    head, sep, rest = first.partition(": ")
+    if sep and head.split(".")[-1] == (name or head.split(".")[-1]) and " " not in head:
+        return f"{head.split('.')[-1]}: {rest}"
+    return f"{name}: {first}" if name else first
