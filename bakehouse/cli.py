@@ -191,7 +191,8 @@ def _init(settings: Settings) -> None:
         console.print(
             f"[yellow]{KEY_ENV} is not set: generated a random PII key into "
             f"{settings.pii_key_file} (0600). Back it up: without it the lake's pseudonyms "
-            f"cannot be extended. In production set {KEY_ENV} instead.[/]"
+            f"cannot be extended. In production set {KEY_ENV} instead.[/]",
+            soft_wrap=True,
         )
 
 
@@ -766,20 +767,9 @@ def ui_dagster(
 ) -> None:
     """Start `dagster dev` on this home's instance (workspace.yaml), at 127.0.0.1 only."""
     settings = _settings()
-    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
-    command = [
-        str(Path(sys.executable).with_name("dagster")),
-        "dev",
-        "-w",
-        str(workspace),
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(port),
-    ]
-    environ = _ui_environment(settings)
+    command, cwd = ui_command("dagster", settings, port)
     console.print(f"Dagster UI: http://127.0.0.1:{port}  (Ctrl-C stops it)")
-    raise typer.Exit(subprocess.call(command, env=environ, cwd=workspace.parent))
+    raise typer.Exit(subprocess.call(command, env=_ui_environment(settings), cwd=cwd))
 
 
 @ui_app.command("mlflow")
@@ -788,18 +778,24 @@ def ui_mlflow(
 ) -> None:
     """Start the MLflow UI on this home's tracking store, at 127.0.0.1 only."""
     settings = _settings()
-    command = [
-        str(Path(sys.executable).with_name("mlflow")),
-        "ui",
-        "--backend-store-uri",
-        settings.mlflow_tracking_uri,
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(port),
-    ]
+    command, cwd = ui_command("mlflow", settings, port)
     console.print(f"MLflow UI: http://127.0.0.1:{port}  (Ctrl-C stops it)")
-    raise typer.Exit(subprocess.call(command, env=_ui_environment(settings)))
+    raise typer.Exit(subprocess.call(command, env=_ui_environment(settings), cwd=cwd))
+
+
+def ui_command(kind: str, settings: Settings, port: int) -> tuple[list[str], Path]:
+    """The command line (bound to 127.0.0.1) and working folder of a web UI."""
+    bin_dir = Path(sys.executable).parent
+    repo = Path(__file__).resolve().parents[1]
+    if kind == "dagster":
+        workspace = repo / "workspace.yaml"
+        command = [str(bin_dir / "dagster"), "dev", "-w", str(workspace)]
+    elif kind == "mlflow":
+        command = [str(bin_dir / "mlflow"), "ui", "--backend-store-uri"]
+        command.append(settings.mlflow_tracking_uri)
+    else:
+        raise ValueError(f"unknown UI {kind!r}; expected dagster or mlflow")
+    return [*command, "-h", "127.0.0.1", "-p", str(port)], repo
 
 
 def _ui_environment(settings: Settings) -> dict[str, str]:

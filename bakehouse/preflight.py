@@ -31,7 +31,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bakehouse.config import LOCAL_TZ, Settings
@@ -134,8 +134,8 @@ def key_check(settings: Settings) -> Finding:
         return Finding(
             "pii key",
             False,
-            f"no PII key: set {KEY_ENV} or {INIT_HINT.format(home=settings.home)} "
-            f"with a key file {settings.pii_key_file}",
+            f"no PII key: set {KEY_ENV}, or run `bakehouse init --home {settings.home}` "
+            f"to write a key file ({settings.pii_key_file})",
         )
     source = KEY_ENV if os.environ.get(KEY_ENV) else str(settings.pii_key_file)
     try:
@@ -166,11 +166,14 @@ def dates_check(dates: Iterable[date], *, today: date | None = None) -> Finding:
     if late:
         shown = ", ".join(day.isoformat() for day in late[:3])
         more = f" and {len(late) - 3} more" if len(late) > 3 else ""
+        subject = (
+            f"business date {shown} is" if len(late) == 1 else f"business dates {shown}{more} are"
+        )
         return Finding(
             "business dates",
             False,
-            f"business date {shown}{more} is not over yet: today is {today} in {LOCAL_TZ}; "
-            "the latest date that can run is the day before",
+            f"{subject} not over yet: today is {today} in {LOCAL_TZ}; the latest business "
+            f"date that can run is {today - timedelta(days=1)}",
         )
     if not wanted:
         return Finding("business dates", True, f"today is {today} in {LOCAL_TZ}")
