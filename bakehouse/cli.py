@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -75,7 +76,7 @@ VerboseOption = Annotated[
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -729,7 +730,7 @@ def sql(
     for name in columns:
         table.add_column(name, justify="right" if name in numeric else "left")
     for row in rows[:SQL_ROWS_SHOWN]:
-        table.add_row(*("[dim]NULL[/]" if v is None else _escape(_sql_text(v)) for v in row))
+        table.add_row(*("[dim]NULL[/]" if v is None else escape(_sql_text(v)) for v in row))
     console.print(table)
     if len(rows) > SQL_ROWS_SHOWN:
         console.print(f"first {SQL_ROWS_SHOWN} rows shown; --csv or --json write them all")
@@ -740,12 +741,6 @@ def _sql_text(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     return str(value)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 def _json_value(value: object) -> object:
