@@ -620,6 +620,74 @@ def maintain(
     console.print(f"{len(results)} tables, {removed / 1e6:,.2f} MB of old files removed")
 
 
+# -- rekey ---------------------------------------------------------------------
+@app.command()
+def rekey(
+    old_key_file: Annotated[
+        Path,
+        typer.Option(
+            exists=True, dir_okay=False, help="A file holding the key the lake was built with."
+        ),
+    ],
+    force: Annotated[
+        bool, typer.Option(help="Run even if Dagster shows a lake-writing run in progress.")
+    ] = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Rebuild silver and identity under the configured (new) PII key, keeping one_ids.
+
+    Set BAKEHOUSE_PII_KEY (or replace the home's pii.key) with the new key first, and
+    give the old key in a file (never on the command line). Every old pseudonym is
+    mapped to its new one from bronze, so one_ids and the audit history carry over;
+    the new key's fingerprint is recorded last (an interrupted rekey is re-run).
+    """
+    from bakehouse.lake import Lake
+    from bakehouse.pii import MissingKeyError, load_key
+    from bakehouse.rekey import RekeyError, check_keys
+    from bakehouse.rekey import rekey as rekey_lake
+    from bakehouse.spark import spark_session
+
+    settings = _settings()
+    try:
+        new_key = load_key(settings.pii_key_file)
+    except MissingKeyError as error:
+        raise _fail(str(error)) from None
+    old_key = old_key_file.read_text(encoding="utf-8").strip().encode("utf-8")
+    try:
+        check_keys(settings, old_key, new_key)
+    except RekeyError as error:
+        raise _fail(str(error)) from None
+    if not force and (writers := _lake_writers_in_progress(settings)):
+        raise _fail(
+            f"Dagster shows runs writing the lake in progress ({', '.join(writers)}); "
+            "wait for them, or pass --force if they are dead.",
+            code=1,
+        )
+    status = console.status("rekeying: silver and identity from bronze under the new key")
+    with _quiet(settings, verbose), status:
+        lake = Lake(settings, spark_session(settings.spark_remote))
+        result = rekey_lake(lake, old_key, new_key)
+    rows = [
+        {
+            "": "key fingerprint",
+            "value": f"{result.old_fingerprint[:12]}… -> {result.new_fingerprint[:12]}…",
+        },
+        {"": "identifiers re-keyed", "value": f"{result.identifiers_mapped:,}"},
+        {"": "identifiers not in bronze (dropped)", "value": f"{result.identifiers_unmapped:,}"},
+        {"": "one_ids kept", "value": f"{result.one_ids_kept:,} of {result.one_ids_before:,}"},
+        {"": "audit identifiers re-keyed", "value": f"{result.audit_rows_mapped:,}"},
+        {"": "silver tables rebuilt", "value": ", ".join(result.silver_rebuilt) or "none"},
+        {"": "seconds", "value": f"{result.seconds:,.1f}"},
+    ]
+    console.print(_table("bakehouse rekey", rows))
+    if result.not_rebuilt:
+        err_console.print(
+            f"[yellow]left as they were: {', '.join(result.not_rebuilt)}. Any of them that "
+            "holds pseudonyms is still under the old key: rebuild gold (dbt build) before use.[/]",
+            soft_wrap=True,
+        )
+
+
 def _lake_writers_in_progress(settings: Settings) -> list[str]:
     """Ids of the home's Dagster runs that write the lake and are running now.
 
