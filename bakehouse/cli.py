@@ -190,7 +190,7 @@ def _init(settings: Settings) -> None:
     console.print(f"home {state}: {settings.home} (mode 0700)")
     if result.key_file_written:
         console.print(
-            f"[yellow]{KEY_ENV} is not set: generated a random PII key into "
+            f"[yellow]{KEY_ENV} is not set: generated a key (random) into "
             f"{settings.pii_key_file} (0600). Back it up: without it the lake's pseudonyms "
             f"cannot be extended. In production set {KEY_ENV} instead.[/]",
             soft_wrap=True,
