@@ -121,7 +121,7 @@ def _quiet(settings: Settings, verbose: bool) -> AbstractContextManager:
         return nullcontext()
     from bakehouse.quiet import library_output_to
 
-    return library_output_to(settings.log_file, consoles=[err_console])
+    return library_output_to(settings.log_file, consoles=[err_console], until_exit=True)
 
 
 def _progress() -> Progress:

@@ -22,33 +22,49 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def library_output_to(log_file: Path, consoles: Iterable[Console] = ()) -> Iterator[Path]:
-    """Redirect file descriptor 2 (stderr) to `log_file` (appended) for the block.
+def library_output_to(
+    log_file: Path, consoles: Iterable[Console] = (), *, until_exit: bool = False
+) -> Iterator[Path]:
+    """Redirect file descriptor 2 and `sys.stderr` to `log_file` (appended) for the block.
 
-    `consoles` (Rich consoles writing to stderr) keep writing to the original stderr.
-    Yields the log file's path. Restores descriptor 2 on exit, also on error.
+    Descriptor 2 catches native libraries (Sail's Rust logger); `sys.stderr` catches
+    Python handlers created inside the block (Dagster's console logger). `consoles`
+    (Rich consoles of our own) write to the original stderr meanwhile. Yields the log
+    file's path; restores everything on exit, also on error.
+
+    With `until_exit` (the CLI), descriptor 2 stays on the log file after the block,
+    because native libraries also write when the process ends (Sail's server shutdown);
+    Python's `sys.stderr` and the consoles go back to the terminal.
     """
     log_file.parent.mkdir(parents=True, exist_ok=True)
     sys.stderr.flush()
     saved = os.dup(2)
     terminal = os.fdopen(os.dup(saved), "w", encoding="utf-8", errors="replace", buffering=1)
-    kept = list(consoles)
-    with open(log_file, "a", encoding="utf-8") as sink:
+    kept = [(console, getattr(console, "_file", None)) for console in consoles]
+    python_stderr = sys.stderr
+    sink = open(log_file, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 (may outlive the block)
+    try:
         started = datetime.now(UTC).isoformat(timespec="seconds")
         sink.write(f"\n=== {started} bakehouse {' '.join(sys.argv[1:])}\n")
         sink.flush()
         os.dup2(sink.fileno(), 2)
-        for console in kept:
+        sys.stderr = sink
+        for console, _ in kept:
             console.file = terminal
-        try:
-            yield log_file
-        finally:
-            sys.stderr.flush()
+        yield log_file
+    finally:
+        sink.flush()
+        for console, previous in kept:
+            console.file = previous  # None: "whatever sys.stderr is then"
+        if until_exit:
+            sys.stderr = terminal  # descriptor 2 (and the sink) stay on the log file
+            os.close(saved)
+        else:
+            sys.stderr = python_stderr
             os.dup2(saved, 2)
             os.close(saved)
-            for console in kept:
-                console.file = None  # back to "whatever sys.stderr is"
             terminal.close()
+            sink.close()
 
 
 def root_cause_line(error: Any) -> str:

@@ -65,8 +65,7 @@ def _one_ids(lake, key: bytes) -> dict[tuple[str, str], str]:
 def _audit(lake) -> list[tuple]:
     rows = lake.read("silver", "identity_audit").collect()
     return sorted(
-        (r.night, r.event, tuple(r.old_ids or ()), tuple(r.new_ids or ()), r.id_type)
-        for r in rows
+        (r.night, r.event, tuple(r.old_ids or ()), tuple(r.new_ids or ()), r.id_type) for r in rows
     )
 
 
@@ -101,9 +100,7 @@ def test_rekey_keeps_one_ids_and_history_under_the_new_key(two_nights, settings)
     assert result.night == NIGHT_2
     assert result.identifiers_unmapped == 0
     assert result.one_ids_kept == result.one_ids_before == len(set(before_ids.values()))
-    assert {"identity_map", "members", "pii_vault", "identity_audit"} <= set(
-        result.silver_rebuilt
-    )
+    assert {"identity_map", "members", "pii_vault", "identity_audit"} <= set(result.silver_rebuilt)
 
 
 def test_rekey_checks_the_keys_before_anything(settings: Settings) -> None:
