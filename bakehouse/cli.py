@@ -758,7 +758,7 @@ def sql(
     if as_csv and as_json:
         raise _fail("use either --csv or --json, not both")
     settings = _settings()
-    warehouse.refresh_views(settings)
+    views = warehouse.refresh_views(settings)
     if query is None:
         duckdb_cli = Path(sys.executable).with_name("duckdb")
         init_file = warehouse.write_init_file(settings)
@@ -782,7 +782,13 @@ def sql(
         everything = as_csv or as_json
         rows = result.fetchall() if everything else result.fetchmany(SQL_ROWS_SHOWN + 1)
     except Exception as error:  # duckdb raises many error types; show the message
-        raise _fail(str(error).splitlines()[0] if str(error) else repr(error)) from None
+        message = str(error).splitlines()[0] if str(error) else repr(error)
+        if not views:
+            message += (
+                f" (the lake at {settings.lake} has no silver or gold tables yet: "
+                "run a night first, `bakehouse run --date YYYY-MM-DD`)"
+            )
+        raise _fail(message) from None
     finally:
         con.close()
     if as_csv:

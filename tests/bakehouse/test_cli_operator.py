@@ -53,6 +53,7 @@ def test_init_creates_a_private_home_and_lists_every_feed(tmp_path: Path, monkey
     assert yaml.safe_load(dagster_yaml.read_text())["telemetry"] == {"enabled": False}
     assert stat.S_IMODE(dagster_yaml.stat().st_mode) == 0o640
     assert list((home / "duckdb_extensions").rglob("delta.duckdb_extension"))
+    assert stat.S_IMODE((home / "warehouse.duckdb").stat().st_mode) == 0o640
     output = one_line(result.output)
     for feed in FEEDS:
         assert f"{feed.source}/ │ {readable_pattern(feed.pattern)} │ {feed.name}" in output
@@ -202,6 +203,14 @@ def test_sql_csv_and_json_write_every_row(orders: Settings) -> None:
         {"channel": "meituan", "net_amount": None, "ordered_at": "1970-01-01T09:00:00+08:00"},
         {"channel": "pos", "net_amount": 12.5, "ordered_at": "1970-01-01T08:00:00+08:00"},
     ]
+
+
+def test_sql_on_an_empty_lake_says_to_run_a_night(settings: Settings) -> None:
+    result = invoke("sql", "select * from silver.orders")
+    assert result.exit_code == 2
+    assert one_line(result.output).endswith(
+        "has no silver or gold tables yet: run a night first, `bakehouse run --date YYYY-MM-DD`)"
+    )
 
 
 def test_sql_runs_in_shanghai_time(settings: Settings) -> None:
