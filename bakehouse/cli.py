@@ -492,10 +492,7 @@ def _next_steps(settings: Settings) -> None:
             "Analyst SQL",
             f'BAKEHOUSE_HOME={home} bakehouse sql "select * from silver.orders limit 10"',
         ),
-        (
-            "Your own extracts",
-            f"BAKEHOUSE_HOME={home} bakehouse init   (lists the landing patterns)",
-        ),
+        ("Your own extracts (init lists the landing patterns)", "bakehouse init --home DIR"),
         ("Then each night", f"BAKEHOUSE_HOME={home} bakehouse run --date YYYY-MM-DD"),
         ("Health", f"BAKEHOUSE_HOME={home} bakehouse doctor"),
     ]
@@ -868,9 +865,14 @@ def ui_command(kind: str, settings: Settings, port: int) -> tuple[list[str], Pat
 
 
 def _ui_environment(settings: Settings) -> dict[str, str]:
-    """The environment of a UI process: this home, its Dagster instance, telemetry off."""
+    """The environment of a UI process: this home, its Dagster instance, telemetry off.
+
+    Telemetry is forced off here (not merely defaulted): a UI is a long-lived server.
+    """
+    from bakehouse.config import TELEMETRY_OFF_ENV
+
     environ = dict(os.environ)
-    apply_telemetry_off(environ)
+    environ.update(TELEMETRY_OFF_ENV)
     environ["BAKEHOUSE_HOME"] = str(settings.home)
     environ["DAGSTER_HOME"] = str(settings.dagster_home)
     return environ

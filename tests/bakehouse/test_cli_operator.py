@@ -220,7 +220,7 @@ def test_sql_runs_in_shanghai_time(settings: Settings) -> None:
 
 # -- ui, version, small print -----------------------------------------------------------------
 def test_ui_commands_bind_to_localhost_with_telemetry_off(settings: Settings, monkeypatch) -> None:
-    monkeypatch.delenv("MLFLOW_DISABLE_TELEMETRY", raising=False)
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "false")
     for kind, port in (("dagster", 3000), ("mlflow", 5000)):
         command, _ = cli.ui_command(kind, settings, port)
         assert command[-4:] == ["-h", "127.0.0.1", "-p", str(port)]
