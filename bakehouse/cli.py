@@ -673,6 +673,7 @@ def rekey(
         {"": "identifiers not in bronze (dropped)", "value": f"{result.identifiers_unmapped:,}"},
         {"": "one_ids kept", "value": f"{result.one_ids_kept:,} of {result.one_ids_before:,}"},
         {"": "audit identifiers re-keyed", "value": f"{result.audit_rows_mapped:,}"},
+        {"": "people merged or split by the rebuild", "value": f"{result.rebuild_merges_splits:,}"},
         {"": "silver tables rebuilt", "value": ", ".join(result.silver_rebuilt) or "none"},
         {"": "seconds", "value": f"{result.seconds:,.1f}"},
     ]
