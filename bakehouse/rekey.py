@@ -65,7 +65,8 @@ class RekeyResult:
     audit_rows_mapped: int = 0
     rebuild_merges_splits: int = 0  # people the rebuild itself merged or split (normally 0)
     silver_rebuilt: list[str] = field(default_factory=list)
-    not_rebuilt: list[str] = field(default_factory=list)  # layer.table left as they were
+    # layer.table left as they were and not empty (gold, until dbt is wired in here)
+    not_rebuilt: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -189,7 +190,9 @@ def rekey(lake: Lake, old_key: bytes, new_key: bytes) -> RekeyResult:
 
     for (layer, table), version in versions_before.items():
         if lake.version(layer, table) == version:
-            result.not_rebuilt.append(f"{layer}.{table}")
+            # An empty table holds no pseudonyms; the build log holds none at all.
+            if lake.row_count(layer, table) and (layer, table) != ("silver", "build_log"):
+                result.not_rebuilt.append(f"{layer}.{table}")
         elif layer == "silver":
             result.silver_rebuilt.append(table)
     result.seconds = time.perf_counter() - started
