@@ -798,7 +798,7 @@ def sql(
         records = [dict(zip(columns, row, strict=True)) for row in rows]
         sys.stdout.write(json.dumps(records, ensure_ascii=False, default=_json_value) + "\n")
         return
-    table = Table(title=query, title_justify="left")
+    table = Table()  # no title: a long query would wrap into the table's width
     for name in columns:
         table.add_column(name, justify="right" if name in numeric else "left")
     for row in rows[:SQL_ROWS_SHOWN]:
