@@ -83,8 +83,11 @@ def run_nights(
 
 
 def _first_error(failures: list) -> str | None:
+    """The root cause of the first failed step (`MissingKeyError: ...`), not Dagster's wrapper."""
+    from bakehouse.quiet import root_cause_line
+
     for event in failures:
         data = event.step_failure_data
         if data is not None and data.error is not None:
-            return data.error.message.strip()
+            return root_cause_line(data.error)
     return None
