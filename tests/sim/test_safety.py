@@ -105,6 +105,7 @@ def test_cli_refuses_and_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("COLUMNS", "200")
     arguments = ["simulate", "--start", "2026-10-01", "--days", "2", "--scale", "0.002"]
     runner = CliRunner()
+    assert runner.invoke(app, ["init"]).exit_code == 0  # simulate never creates a home
     first = runner.invoke(app, arguments)
     assert first.exit_code == 0, first.output
     assert "The member base is dated 2026-09-30: run from there, e.g. bakehouse run " in (
