@@ -29,6 +29,7 @@ OBSERVATION_COLUMNS = (
     "id_type",
     "id_value",
     "business_date",
+    "source_file",  # the landing file (its evidence is replaced if the file is re-sent)
     # Activity evidence for the probabilistic model (null where a source has none):
     # the ERP store, the time, and for platform orders the masked phone and address.
     "store_code",
@@ -77,7 +78,11 @@ def _melt(
     ]
     return (
         frame.select(
-            "record_key", "business_date", *evidence_columns, F.explode(pairs).alias("obs")
+            "record_key",
+            "business_date",
+            "source_file",
+            *evidence_columns,
+            F.explode(pairs).alias("obs"),
         )
         .select(
             "record_key",
@@ -85,6 +90,7 @@ def _melt(
             F.col("obs.id_type").alias("id_type"),
             F.col("obs.id_value").alias("id_value"),
             "business_date",
+            "source_file",
             *EVIDENCE_COLUMNS,
         )
         .where(F.col("id_value").isNotNull())
@@ -123,6 +129,7 @@ def pos_tickets(pos_sales: DataFrame) -> DataFrame:
             F.max(_clean("voucher_code")).alias("voucher_code"),
             F.min("sold_at").alias("sold_at"),
             F.min("business_date").alias("business_date"),
+            F.min("source_file").alias("source_file"),
         )
         .withColumn("record_key", F.concat_ws(":", F.lit("pos"), "store_code", "ticket_no"))
     )
