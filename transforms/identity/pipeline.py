@@ -188,6 +188,42 @@ def _pending(lake: Lake, bronze: dict[str, DataFrame], full: bool) -> list[tuple
     ]
 
 
+def _with_dependents(lake: Lake, bronze: dict[str, DataFrame], pending: list[tuple]) -> list[tuple]:
+    """`pending` plus the Douyin order files whose vouchers tonight's redemptions name.
+
+    An order's store is where its voucher was redeemed (`douyin_verifications`); when
+    the redemption arrives after the order, the order's file is read again, so its
+    evidence is what a full rebuild would see (re-reading a file replaces its rows).
+    """
+    redeemed, orders = bronze.get("douyin_verifications"), bronze.get("douyin_orders")
+    if redeemed is None or orders is None:
+        return pending
+    names = sorted({name for name, _, _ in pending})
+    vouchers = (
+        redeemed.where(F.col("source_file").isin(*names))
+        .select(F.trim("voucher_code").alias("voucher"))
+        .where(F.col("voucher").isNotNull() & (F.col("voucher") != ""))
+        .distinct()
+    )
+    copies = (
+        orders.join(vouchers, F.trim(orders["voucher_code"]) == vouchers["voucher"], "left_semi")
+        .select("source_file", "file_sha256", "business_date")
+        .distinct()
+        .withColumn("copy", _copy_key(F.col("source_file"), F.col("file_sha256")))
+    )
+    landed = _landed_copies(lake, bronze).select(
+        _copy_key(F.col("source_file"), F.col("file_sha256")).alias("copy")
+    )
+    copies = copies.join(landed, "copy", "left_semi")
+    known = {(name, sha) for name, sha, _ in pending}
+    extra = [
+        tuple(row)
+        for row in copies.select("source_file", "file_sha256", "business_date").collect()
+        if (row[0], row[1]) not in known
+    ]
+    return pending + sorted(extra)
+
+
 def _restrict(
     bronze: dict[str, DataFrame], pending: list[tuple], lake: Lake
 ) -> dict[str, DataFrame]:
@@ -264,6 +300,8 @@ def run_identity(
     explicit_full = full
     full = full or not all(lake.exists(SILVER, t) for t in (*STATE_TABLES, IDENTITY_MAP))
     pending = _pending(lake, bronze, full)
+    if not full and pending:
+        pending = _with_dependents(lake, bronze, pending)
     # The night defaults to the latest business date among the files read.
     night = night or max((day for _, _, day in pending if day is not None), default=date.today())
     summary = IdentityRunSummary(night=night, mode="full" if full else "incremental")
@@ -330,6 +368,8 @@ def _resolve(
     """Tonight's observations, hashed at once, resolved against the state."""
     whole = full and not lake.exists(*LEDGER)  # no ledger: every bronze row counts
     night_bronze = bronze if whole else _restrict(bronze, pending, lake)
+    if "douyin_verifications" in bronze:  # a lookup (where a voucher was redeemed): whole
+        night_bronze["douyin_verifications"] = bronze["douyin_verifications"]
     observations = all_observations(night_bronze, douyin_orders=bronze.get("douyin_orders"))
     hashed = hash_observations(observations, key)
     ties = None if full else _voucher_ties(bronze, night_bronze, pending, key)
@@ -517,6 +557,12 @@ def _write_state(
         [(name, sha, night, processed_at) for name, sha, _ in pending],
         "source_file string, file_sha256 string, night date, processed_at timestamp",
     )
+    if not full:  # a file read again for its redemptions is listed once
+        done = lake.read(SILVER, FILES).select(
+            _copy_key(F.col("source_file"), F.col("file_sha256")).alias("copy")
+        )
+        copy = _copy_key(F.col("source_file"), F.col("file_sha256"))
+        files = files.withColumn("copy", copy).join(done, "copy", "left_anti").drop("copy")
     lake.write(files, SILVER, FILES, mode=mode)
 
 
