@@ -453,7 +453,8 @@ def _plan_affected(
         .unionByName(crm)
         .unionByName(hits.where(alone).select("node"))
     )
-    replaced = cut(hits.join(changed, "node", "left_semi").select("one_id").distinct())
+    # (over the whole map: a tie may reach identifiers not seen tonight)
+    replaced = cut(previous.join(changed, "node", "left_semi").select("one_id").distinct())
 
     # Phones whose person or evidence changed tonight, and the platform ids alone that
     # could pair with one of them: they are scored again (their person re-resolved).

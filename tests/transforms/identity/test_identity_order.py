@@ -29,7 +29,12 @@ KEY = b"test-key-not-secret-0123456789abcdef"
 DAY_1 = date(2026, 11, 1)
 MODEL = WeakModel(version=1, prior=0.5 / 200_000, phones=200_000, estimated_on=DAY_1)
 STORES = [
-    {"store_code": "SH101", "city": "上海市", "meituan_store_id": "MT101", "eleme_store_id": "EL101"},
+    {
+        "store_code": "SH101",
+        "city": "上海市",
+        "meituan_store_id": "MT101",
+        "eleme_store_id": "EL101",
+    },
     {"store_code": "SH102", "city": "上海市", "meituan_store_id": "MT102", "douyin_poi": "DY102"},
     {"store_code": "SH105", "city": "杭州市", "meituan_store_id": "MT105"},
 ]
