@@ -31,11 +31,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
 from transforms.identity import config as c
 
 if TYPE_CHECKING:
     import pandas as pd
-    from pyspark.sql import DataFrame
 
 PROFILE_COLUMNS = ("unique_id", "last4", "prefix3", "home_store", "stores", "city", "daypart")
 PROFILE_SCHEMA = (
@@ -206,8 +208,6 @@ def splink_settings(model: WeakModel) -> Any:
 
 
 def _daypart(hour_col: Any) -> Any:
-    from pyspark.sql import functions as F
-
     return (
         F.when(hour_col.isNull(), F.lit(None).cast("string"))
         .when(hour_col < 11, F.lit("morning"))
@@ -220,8 +220,6 @@ def _daypart(hour_col: Any) -> Any:
 def _mode(frame: DataFrame, keys: list[str], value: str, alias: str) -> DataFrame:
     """The most frequent non-null `value` per `keys`, weighted by `visits` (ties: the
     shortest, then smallest value)."""
-    from pyspark.sql import functions as F
-
     counts = (
         frame.where(F.col(value).isNotNull())
         .groupBy(*keys, value)
@@ -234,8 +232,6 @@ def _mode(frame: DataFrame, keys: list[str], value: str, alias: str) -> DataFram
 
 def _habits(activity: DataFrame, keys: list[str]) -> DataFrame:
     """Home store (most visits), every store visited and the mean hour, per `keys`."""
-    from pyspark.sql import functions as F
-
     home = _mode(activity, keys, "store_code", "home_store")
     rest = activity.groupBy(*keys).agg(
         F.sort_array(F.collect_set("store_code")).alias("stores"),
@@ -246,8 +242,6 @@ def _habits(activity: DataFrame, keys: list[str]) -> DataFrame:
 
 def platform_profiles(activity: DataFrame, candidates: DataFrame) -> DataFrame:
     """Evidence per still-unlinked platform user: masked phone, stores, city, time."""
-    from pyspark.sql import functions as F
-
     keys = ["node"]
     activity = activity.join(candidates.select("node"), "node", "left_semi")
     masked = _mode(activity, keys, "masked_phone", "masked")
@@ -275,8 +269,6 @@ def candidate_phones(platform: DataFrame, phones: DataFrame, activity: DataFrame
     full mask (`138****5678`); for a tail-only mask (`尾号5678`) the same last four and
     the platform user's home store among the stores the phone itself was seen at.
     """
-    from pyspark.sql import functions as F
-
     full = platform.where(F.col("prefix3").isNotNull()).select("last4", "prefix3").distinct()
     tail = (
         platform.where(F.col("prefix3").isNull() & F.col("home_store").isNotNull())
@@ -307,8 +299,6 @@ def person_profiles(
     every night for little more. `persons` gives the phone's person, so two phones of
     one person do not compete in `best_links`; `phones` are the blocked candidates.
     """
-    from pyspark.sql import functions as F
-
     base = phones.join(persons, "node").select(
         "person",
         F.col("node").alias("target"),
@@ -405,7 +395,6 @@ def make_weak_linker(
         person_of: Callable[[DataFrame], DataFrame],
         phones: DataFrame,
     ) -> DataFrame | None:
-        from pyspark.sql import functions as F
 
         left_rows = platform_profiles(activity, candidates).toPandas()
         if left_rows.empty:
