@@ -304,8 +304,12 @@ def resolve_night(
         )
     n_links = links.count() if links is not None else 0
     clusters = _label(assigned, links, cut)
-    det = evidence.edges.select(F.col("a").alias("src"), F.col("b").alias("dst"))
-    det = det.join(plan.nodes.select(F.col("node").alias("src")), "src", "left_semi")
+    inside = clusters.select("node")
+    det = (
+        evidence.edges.select(F.col("a").alias("src"), F.col("b").alias("dst"))
+        .join(inside.withColumnRenamed("node", "src"), "src", "left_semi")
+        .join(inside.withColumnRenamed("node", "dst"), "dst", "left_semi")
+    )
     clusters, splits, extra_shared, extra_rounds = _cap_cluster_size(clusters, det, config, cut)
     new_shared = evidence.new_shared
     if extra_shared is not None:
