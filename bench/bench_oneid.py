@@ -491,6 +491,7 @@ def bench_evaluate(scale: float, days: int, home: Path) -> dict:
         "identifiers": full.identifiers,
         "clusters": full.clusters,
         "probabilistic_links": full.probabilistic_links,
+        "platform_ids_left_alone": full.weak_left_alone,
         "shared_identifiers": full.shared_identifiers,
         "coverage": scores["coverage"],
         "shared_in_map": scores["shared_in_map"],

@@ -140,6 +140,7 @@ class IdentityRunSummary:
     splits: int = 0
     probabilistic_links: int = 0
     rescored: int = 0
+    weak_left_alone: int = 0  # platform ids tonight left alone (evidence too thin)
     model_version: int = 0
     recovered: str | None = None  # what the run rolled back first, if anything
     rounds: int = 0
@@ -419,6 +420,7 @@ def _publish(
     summary.rounds = result.rounds
     summary.probabilistic_links = result.probabilistic_links
     summary.rescored = result.rescored
+    summary.weak_left_alone = result.left_alone
     assigned = cut(assign_one_ids(result.clusters, result.previous, night))
     summary.affected_identifiers = assigned.count()
     new_rows = identity_map(assigned, result.previous, night)

@@ -220,7 +220,9 @@ class NightResult:
     `links`: tonight's weak links (EDGE_COLUMNS) that survived the size cap;
     `relinked`: (node) every platform id whose link was decided again tonight (its
     earlier link, if any, is replaced by `links`). `activity` (tonight's rows) and
-    `new_phones`: state to add. `rescored`: how many platform ids were scored.
+    `new_phones`: state to add. `rescored`: how many platform ids were scored;
+    `left_alone`: how many affected platform ids stay alone (no record ties them, and
+    the weak evidence was too thin to link: nothing is guessed).
     """
 
     clusters: DataFrame
@@ -237,6 +239,7 @@ class NightResult:
     rounds: int
     probabilistic_links: int
     rescored: int = 0
+    left_alone: int = 0
 
 
 EDGE_COLUMNS = ("a", "b", "a_type", "b_type", "kind", "first_seen")
@@ -346,6 +349,9 @@ def resolve_night(
         rounds=rounds + extra_rounds,
         probabilistic_links=n_links,
         rescored=relinked.count(),
+        left_alone=clusters.where(
+            (F.col("link_kind") == c.SINGLETON) & F.col("id_type").isin(*c.PLATFORM_ID_TYPES)
+        ).count(),
     )
 
 

@@ -67,6 +67,7 @@ def oneid(context: dg.AssetExecutionContext, config: OneIdConfig, lakehouse: Lak
         "probabilistic_links": summary.probabilistic_links,
         "components_rounds": summary.rounds,
         "rescored_platform_ids": summary.rescored,
+        "platform_ids_left_alone": summary.weak_left_alone,
         "model_version": summary.model_version,
     }
     if summary.recovered:

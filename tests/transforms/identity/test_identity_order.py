@@ -238,6 +238,8 @@ def reference(tmp_path_factory, spark) -> tuple[frozenset, dict]:
     _land(lake, _files())
     summary = run_identity(lake, night=DAY_1 + timedelta(days=30), key=KEY, full=True, refit=False)
     assert summary.model_version == 1
+    # mt1, mt6, el5 linked; dy1 tied by its voucher ticket: no platform id left alone.
+    assert (summary.probabilistic_links, summary.weak_left_alone) == (3, 0)
     return _people(lake)
 
 
