@@ -224,7 +224,7 @@ def test_probabilistic_edge_on_masked_phone_store_and_city(lake, night_1):
     assert meituan.link_kind == "probabilistic"
     # A tail-only masked phone matching nobody stays a person of its own.
     assert rows[_id("meituan_user_id", "mt2")].link_kind == "singleton"
-    assert night_1.probabilistic_links == 1
+    assert (night_1.probabilistic_links, night_1.weak_left_alone) == (1, 1)  # mt1; mt2
 
 
 def test_members_are_pseudonymised_and_vault_holds_clear_data(lake, night_1):
