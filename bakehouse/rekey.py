@@ -89,11 +89,14 @@ def pseudonym_mapping(lake: Lake, old_key: bytes, new_key: bytes) -> DataFrame:
         .where(F.col("id_value").isNotNull())
         .distinct()
     )
-    old = hash_observations(values, old_key).select("id_type", "id_value", "id_hash")
-    new = hash_observations(values, new_key).select(
-        "id_type", "id_value", F.col("id_hash").alias("new_hash")
+    # `hash_observations` drops the clear value; the pair is joined back on it here,
+    # in memory, and only the two hashes leave this function.
+    keyed = values.withColumn("value", F.col("id_value"))
+    old = hash_observations(keyed, old_key).select("id_type", "value", "id_hash")
+    new = hash_observations(keyed, new_key).select(
+        "id_type", "value", F.col("id_hash").alias("new_hash")
     )
-    return old.join(new, ["id_type", "id_value"]).select("id_type", "id_hash", "new_hash")
+    return old.join(new, ["id_type", "value"]).select("id_type", "id_hash", "new_hash")
 
 
 def remap_identity_map(previous: DataFrame, mapping: DataFrame) -> tuple[DataFrame, DataFrame]:
