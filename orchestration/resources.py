@@ -1,4 +1,4 @@
-"""Resources shared by every domain, configured from the environment at run time."""
+"""Resources shared by every domain, configured in `orchestration.definitions`."""
 
 from __future__ import annotations
 
@@ -13,12 +13,27 @@ from bakehouse.lake import Lake
 class LakehouseResource(dg.ConfigurableResource):
     """The Bakehouse home (landing, lake, warehouse) and its Spark Connect session.
 
-    Unset fields fall back to `BAKEHOUSE_HOME` / `BAKEHOUSE_SPARK_REMOTE`, read when a
-    run starts, so the same code location serves the demo, the tests and production.
+    `orchestration.definitions` sets `home` from `dg.EnvVar("BAKEHOUSE_HOME")`, resolved
+    when a run starts; `bakehouse run` passes the CLI's home and Spark remote in the
+    run config instead. Unset fields fall back to `BAKEHOUSE_HOME` /
+    `BAKEHOUSE_SPARK_REMOTE` read at run time (tests construct the resource directly).
+    The PII key is never resource config (run config is stored in Dagster's run
+    storage): `pii_key()` reads `BAKEHOUSE_PII_KEY`, else the home's key file, when a
+    step needs it.
+
+    Every run that uses this resource records its process (PID, start time, host) as
+    run tags, so `bakehouse run` / `maintain` can tell a crashed run from a live one
+    (`bakehouse.maintenance.lake_writers_in_progress`).
     """
 
     home: str | None = None
     spark_remote: str | None = None
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        from bakehouse.maintenance import record_run_process
+
+        if context.instance is not None and context.run_id:
+            record_run_process(context.instance, context.run_id)
 
     @property
     def settings(self) -> Settings:
@@ -29,6 +44,12 @@ class LakehouseResource(dg.ConfigurableResource):
         )
         settings.ensure_dirs()
         return settings
+
+    def pii_key(self) -> bytes:
+        """The pseudonymisation key; raises `bakehouse.pii.MissingKeyError` if none."""
+        from bakehouse.pii import load_key
+
+        return load_key(self.settings.pii_key_file)
 
     def spark(self):  # -> pyspark.sql.SparkSession, imported lazily: it is heavy
         from bakehouse.spark import spark_session

@@ -9,6 +9,7 @@ bronze (one_ids stay stable either way; see docs/ONEID.md).
 
 import dagster as dg
 
+from orchestration.partitions import LAKE_POOL
 from orchestration.resources import LakehouseResource
 from transforms.identity.pipeline import BRONZE_TABLES
 
@@ -44,6 +45,7 @@ class OneIdConfig(dg.Config):
         for name, description in OUTPUTS.items()
     ],
     can_subset=False,
+    pool=LAKE_POOL,
 )
 def oneid(context: dg.AssetExecutionContext, config: OneIdConfig, lakehouse: LakehouseResource):
     """Resolve identities from bronze and publish the silver identity tables."""
