@@ -155,9 +155,5 @@ def _first_error(failures: list) -> str | None:
             error = data.error
             while error.cause is not None:
                 error = error.cause
-            return (
-                f"{error.cls_name}: {error.message.strip()}"
-                if error.cls_name
-                else error.message.strip()
-            )
+            return error.message.strip()  # already "<ErrorClass>: <message>"
     return None
