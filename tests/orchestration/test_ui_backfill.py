@@ -5,7 +5,8 @@ The UI's partition dialog on a job page sends the GraphQL mutation
 (`workspace.yaml`, served by a code server subprocess) and the home's real instance
 (the generated dagster.yaml). Then the two daemons `dagster dev` runs do their work,
 one iteration at a time: the backfill daemon queues one run per date, and the run
-queue launches them as run worker subprocesses, one lake writer at a time.
+queue launches them as run worker subprocesses, one lake writer at a time (the lake
+pool and the lake-write tag both limit them to one).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
 from dagster_graphql.test.utils import execute_dagster_graphql
 
 from bakehouse.config import LAKE_WRITE_TAGS, Settings
+from orchestration.partitions import add_business_dates
 from tests.conftest import REPO_ROOT
 from tests.ingestion.conftest import copy_landing, ledger, read_table
 
@@ -93,6 +95,8 @@ def test_ui_backfill_runs_every_date_one_lake_writer_at_a_time(
         ) as workspace,
         QueuedRunCoordinatorDaemon(interval_seconds=1) as run_queue,
     ):
+        # the dates exist once their files landed (the landing sensor adds them)
+        add_business_dates(instance, [date.fromisoformat(p) for p in PARTITIONS])
         request_context = workspace.create_request_context()
         [location] = request_context.code_location_names
         assert not request_context.has_code_location_error(location)
