@@ -1,4 +1,4 @@
-"""The `bakehouse` command line: simulate, run, demo, doctor, maintain, resolve, sql.
+"""The `bakehouse` command line: init, simulate, run, demo, doctor, maintain, rekey, sql, ui.
 
 Heavy imports (Spark, Dagster, the simulator) happen inside the commands, so
 `bakehouse --help` answers at once.
@@ -6,20 +6,32 @@ Heavy imports (Spark, Dagster, the simulator) happen inside the commands, so
 
 from __future__ import annotations
 
+import csv
+import json
+import os
 import subprocess
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bakehouse.config import LOCAL_TZ, Settings, apply_telemetry_off, load_settings
+from bakehouse.config import (
+    LOCAL_TZ,
+    Settings,
+    apply_telemetry_off,
+    load_settings,
+    restrict_umask,
+)
 
 app = typer.Typer(
     name="bakehouse",
@@ -34,8 +46,37 @@ console = Console(width=_WIDTH)
 err_console = Console(stderr=True, width=_WIDTH)
 
 
+def _version_callback(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        console.print(f"bakehouse {metadata.version('bakehouse')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = False,
+) -> None:
+    """Bakehouse: the bakery chain's lakehouse and customer data platform."""
+    restrict_umask()
+
+
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="Show library logs (Sail, Dagster) instead of the home's log file."
+    ),
+]
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -49,10 +90,38 @@ def _parse_date(value: str | None, option: str) -> date | None:
 
 
 def _settings() -> Settings:
+    """The settings of an existing home; a missing or unwritable home is a clear error.
+
+    Never creates a home: a mistyped BAKEHOUSE_HOME must not become a new empty lake
+    (`bakehouse init` creates one).
+    """
+    from bakehouse.preflight import home_check
+
     apply_telemetry_off()
     settings = load_settings()
-    settings.ensure_dirs()
+    finding = home_check(settings)
+    if not finding.ok:
+        raise _fail(finding.detail)
     return settings
+
+
+def _preflight(settings: Settings, dates: list[date] | tuple = ()) -> None:
+    """bakehouse.preflight before a lake write: one line and exit 2 when it fails."""
+    from bakehouse.preflight import PreflightError, preflight
+
+    try:
+        preflight(settings, dates)
+    except PreflightError as error:
+        raise _fail(str(error)) from None
+
+
+def _quiet(settings: Settings, verbose: bool) -> AbstractContextManager:
+    """Library output to the home's log file unless --verbose (bakehouse.quiet)."""
+    if verbose:
+        return nullcontext()
+    from bakehouse.quiet import library_output_to
+
+    return library_output_to(settings.log_file, consoles=[err_console], until_exit=True)
 
 
 def _progress() -> Progress:
@@ -86,6 +155,66 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
+# -- init ----------------------------------------------------------------------
+@app.command()
+def init(
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to create the home [default: $BAKEHOUSE_HOME, else ./.bakehouse]."
+        ),
+    ] = None,
+) -> None:
+    """Create a home (or complete one) and show where each extract goes in landing/."""
+    apply_telemetry_off()
+    settings = load_settings()
+    if home is not None:
+        settings = Settings(home=home.expanduser().resolve(), spark_remote=settings.spark_remote)
+    _init(settings)
+    _print_landing_contract(settings)
+    if home is not None:
+        console.print(
+            f"Point the commands at it: export BAKEHOUSE_HOME={settings.home}", soft_wrap=True
+        )
+
+
+def _init(settings: Settings) -> None:
+    from bakehouse.home import init_home
+    from bakehouse.pii import KEY_ENV
+
+    try:
+        result = init_home(settings)
+    except OSError as error:
+        raise _fail(f"cannot create the home {settings.home}: {error.strerror or error}") from None
+    state = "created" if settings.home in result.created else "ready"
+    console.print(f"home {state}: {settings.home} (mode 0700)")
+    if result.key_file_written:
+        console.print(
+            f"[yellow]{KEY_ENV} is not set: generated a key (random) into "
+            f"{settings.pii_key_file} (0600). Back it up: without it the lake's pseudonyms "
+            f"cannot be extended. In production set {KEY_ENV} instead.[/]",
+            soft_wrap=True,
+        )
+
+
+def _print_landing_contract(settings: Settings) -> None:
+    from bakehouse.home import landing_contract
+
+    table = Table(
+        title=f"Put each night's extracts under {settings.landing}/", title_justify="left"
+    )
+    for column in ("folder", "file name", "lands in bronze", "what"):
+        table.add_column(column)
+    for entry in landing_contract():
+        table.add_row(f"{entry.folder}/", entry.pattern, entry.feed, entry.description)
+    console.print(table)
+    console.print(
+        "Dates in names are business dates (yyyymmdd; yyyymm for monthly files). "
+        "Then run a night: bakehouse run --date YYYY-MM-DD",
+        soft_wrap=True,
+    )
+
+
 # -- simulate ------------------------------------------------------------------
 @app.command()
 def simulate(
@@ -109,7 +238,7 @@ def simulate(
     start_date = _parse_date(start, "--start")
     if scale <= 0:
         raise _fail("--scale must be positive")
-    settings = _settings()
+    settings = _settings() if landing is None else load_settings()
     landing_dir = (landing or settings.landing).resolve()
     truth_dir = (truth or landing_dir.parent / "truth").resolve()
     summary = _simulate(landing_dir, truth_dir, scale, start_date, days, seed, faults)
@@ -160,6 +289,7 @@ def run(
     force: Annotated[
         bool, typer.Option(help="Run even if Dagster shows a lake-writing run in progress.")
     ] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run the nightly pipeline for one business date or a range of them.
 
@@ -184,13 +314,16 @@ def run(
     else:
         raise _fail("give --date YYYY-MM-DD, or --from YYYY-MM-DD --to YYYY-MM-DD")
     settings = _settings()
+    _preflight(settings, dates)
     if not force and (writers := _lake_writers_in_progress(settings)):
         raise _fail(
             f"Dagster shows runs writing the lake in progress ({', '.join(writers)}); "
             "wait for them, or pass --force if they are dead.",
             code=1,
         )
-    if not _run_and_report(settings, dates):
+    with _quiet(settings, verbose):
+        ok = _run_and_report(settings, dates)
+    if not ok:
         raise typer.Exit(1)
 
 
@@ -262,6 +395,8 @@ def _print_bronze_summary(settings: Settings, dates: list[date]) -> None:
     display = [
         {header: getattr(row, field) for field, header in _SUMMARY_HEADERS.items()} for row in rows
     ]
+    for row in display:
+        row["feed"] = _feed_display(row["feed"])
     numeric = set(_SUMMARY_HEADERS.values()) - {"feed"}
     console.print(
         _table("Bronze accounting: rows read = landed + quarantined", display, right=numeric)
@@ -269,7 +404,8 @@ def _print_bronze_summary(settings: Settings, dates: list[date]) -> None:
     found = problems(settings, dates)
     if found:
         lines = [
-            f"{p.feed}: {p.count:,} {p.kind} — {p.reason} (e.g. {p.example})" for p in found[:20]
+            f"{_feed_display(p.feed)}: {_counted(p.count, p.kind)} — {p.reason} (e.g. {p.example})"
+            for p in found[:20]
         ]
         if len(found) > 20:
             lines.append(f"... and {len(found) - 20} more")
@@ -285,6 +421,20 @@ def _print_bronze_summary(settings: Settings, dates: list[date]) -> None:
         )
 
 
+def _counted(count: int, noun: str) -> str:
+    """`1 quarantined row`, `2 quarantined rows`, `1 rejected file`: number and noun agree."""
+    singular = noun[:-1] if noun.endswith("s") else noun
+    return f"{count:,} {singular if count == 1 else singular + 's'}"
+
+
+def _feed_display(label: str) -> str:
+    """The report's `pos/(unknown)` (files of no known feed) in words."""
+    source, sep, rest = label.partition("/")
+    if sep and rest == "(unknown)":
+        return f"{source}: unrecognised files"
+    return label
+
+
 # -- demo ----------------------------------------------------------------------
 @app.command()
 def demo(
@@ -294,27 +444,28 @@ def demo(
     faults: Annotated[
         bool, typer.Option("--faults/--no-faults", help="Inject faulty files.")
     ] = True,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Simulate a small chain for a week, run every night of it, and show what happened."""
-    from bakehouse import pii
+    """Simulate a small chain for a week, run every night of it, and show what happened.
 
-    settings = _settings()
-    if pii.ensure_key_file(settings.pii_key_file):
-        console.print(
-            f"[yellow]BAKEHOUSE_PII_KEY is not set: generated a key into {settings.pii_key_file} "
-            "(0600). Set BAKEHOUSE_PII_KEY in production.[/]"
-        )
+    Creates the home first, as `bakehouse init` does.
+    """
+    apply_telemetry_off()
+    settings = load_settings()
+    _init(settings)
     today = datetime.now(ZoneInfo(LOCAL_TZ)).date()
     start = today - timedelta(days=days)
-    console.rule(f"1. simulate {days} days from {start} at scale {scale}")
-    summary = _simulate(settings.landing, settings.truth, scale, start, days, seed, faults)
-    _print_simulation(summary)
-    console.rule("2. run the nightly pipeline")
     # The CRM's onboarding dump of the member base is dated the day before the first day.
     nights = [start + timedelta(days=offset) for offset in range(-1, days)]
-    ok = _run_and_report(settings, nights)
-    console.rule("3. the lakehouse")
-    _print_lake(settings)
+    _preflight(settings, nights)
+    with _quiet(settings, verbose):
+        console.rule(f"1. simulate {days} days from {start} at scale {scale}")
+        summary = _simulate(settings.landing, settings.truth, scale, start, days, seed, faults)
+        _print_simulation(summary)
+        console.rule("2. run the nightly pipeline")
+        ok = _run_and_report(settings, nights)
+        console.rule("3. the lakehouse")
+        _print_lake(settings)
     _next_steps(settings)
     if not ok:
         raise typer.Exit(1)
@@ -344,35 +495,40 @@ def _print_lake(settings: Settings) -> None:
 
 
 def _next_steps(settings: Settings) -> None:
+    """What to try next, one command per line, never wrapped inside a border.
+
+    A command broken across a panel's border cannot be copied; commands are printed
+    with soft wrapping, so a narrow terminal folds them without inserting line breaks.
+    """
     home = settings.home
-    console.print(
-        Panel(
-            "\n".join(
-                [
-                    f"Dagster UI:   DAGSTER_HOME={home}/dagster_home BAKEHOUSE_HOME={home} "
-                    ".venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000",
-                    "MLflow UI:    .venv/bin/mlflow ui --backend-store-uri "
-                    f"{settings.mlflow_tracking_uri} -h 127.0.0.1 -p 5000",
-                    f"Analyst SQL:  .venv/bin/duckdb -init {home}/duckdbrc {settings.warehouse}",
-                    '              or: bakehouse sql "select * from silver.orders limit 10"',
-                    "More nights:  bakehouse simulate --start YYYY-MM-DD --days N && "
-                    "bakehouse run --from A --to B",
-                    "Health:       bakehouse doctor",
-                ]
-            ),
-            title="Next steps",
-            border_style="green",
-        )
-    )
+    steps = [
+        ("Dagster UI", f"BAKEHOUSE_HOME={home} bakehouse ui dagster"),
+        ("MLflow UI", f"BAKEHOUSE_HOME={home} bakehouse ui mlflow"),
+        (
+            "Analyst SQL",
+            f'BAKEHOUSE_HOME={home} bakehouse sql "select * from silver.orders limit 10"',
+        ),
+        ("Your own extracts (init lists the landing patterns)", "bakehouse init --home DIR"),
+        ("Then each night", f"BAKEHOUSE_HOME={home} bakehouse run --date YYYY-MM-DD"),
+        ("Health", f"BAKEHOUSE_HOME={home} bakehouse doctor"),
+    ]
+    console.rule("[green]Next steps", style="green")
+    for label, command in steps:
+        console.print(f"[bold]{label}:[/]")
+        console.print(f"  {command}", soft_wrap=True, markup=False, highlight=False)
 
 
 # -- doctor --------------------------------------------------------------------
 @app.command()
 def doctor() -> None:
-    """Check the environment: versions, Spark, DuckDB extension, telemetry, home."""
+    """Check the environment: home, PII key, permissions, versions, Spark, DuckDB, telemetry.
+
+    Reports every check as a row (also for a missing home); exits 1 if any failed.
+    """
     from bakehouse.doctor import run_checks
 
-    checks = run_checks(_settings())
+    apply_telemetry_off()
+    checks = run_checks(load_settings())
     table = Table(title="bakehouse doctor", title_justify="left")
     for column in ("check", "status", "detail"):
         table.add_column(column)
@@ -426,6 +582,7 @@ def maintain(
     if unknown:
         raise _fail(f"unknown layer {', '.join(unknown)}; expected some of {', '.join(LAYERS)}")
     settings = _settings()
+    _preflight(settings)
     if not force:
         writers = _lake_writers_in_progress(settings)
         if writers:
@@ -476,6 +633,74 @@ def maintain(
     console.print(f"{len(results)} tables, {removed / 1e6:,.2f} MB of old files removed")
 
 
+# -- rekey ---------------------------------------------------------------------
+@app.command()
+def rekey(
+    old_key_file: Annotated[
+        Path,
+        typer.Option(
+            exists=True, dir_okay=False, help="A file holding the key the lake was built with."
+        ),
+    ],
+    force: Annotated[
+        bool, typer.Option(help="Run even if Dagster shows a lake-writing run in progress.")
+    ] = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Rebuild silver and identity under the configured (new) PII key, keeping one_ids.
+
+    Set BAKEHOUSE_PII_KEY (or replace the home's pii.key) with the new key first, and
+    give the old key in a file (never on the command line). Every old pseudonym is
+    mapped to its new one from bronze, so one_ids and the audit history carry over;
+    the new key's fingerprint is recorded last (an interrupted rekey is re-run).
+    """
+    from bakehouse.lake import Lake
+    from bakehouse.pii import MissingKeyError, load_key
+    from bakehouse.rekey import RekeyError, check_keys
+    from bakehouse.rekey import rekey as rekey_lake
+    from bakehouse.spark import spark_session
+
+    settings = _settings()
+    try:
+        new_key = load_key(settings.pii_key_file)
+    except MissingKeyError as error:
+        raise _fail(str(error)) from None
+    old_key = old_key_file.read_text(encoding="utf-8").strip().encode("utf-8")
+    try:
+        check_keys(settings, old_key, new_key)
+    except RekeyError as error:
+        raise _fail(str(error)) from None
+    if not force and (writers := _lake_writers_in_progress(settings)):
+        raise _fail(
+            f"Dagster shows runs writing the lake in progress ({', '.join(writers)}); "
+            "wait for them, or pass --force if they are dead.",
+            code=1,
+        )
+    status = console.status("rekeying: silver and identity from bronze under the new key")
+    with _quiet(settings, verbose), status:
+        lake = Lake(settings, spark_session(settings.spark_remote))
+        result = rekey_lake(lake, old_key, new_key)
+    rows = [
+        {
+            "": "key fingerprint",
+            "value": f"{result.old_fingerprint[:12]}… -> {result.new_fingerprint[:12]}…",
+        },
+        {"": "identifiers re-keyed", "value": f"{result.identifiers_mapped:,}"},
+        {"": "identifiers not in bronze (dropped)", "value": f"{result.identifiers_unmapped:,}"},
+        {"": "one_ids kept", "value": f"{result.one_ids_kept:,} of {result.one_ids_before:,}"},
+        {"": "audit identifiers re-keyed", "value": f"{result.audit_rows_mapped:,}"},
+        {"": "silver tables rebuilt", "value": ", ".join(result.silver_rebuilt) or "none"},
+        {"": "seconds", "value": f"{result.seconds:,.1f}"},
+    ]
+    console.print(_table("bakehouse rekey", rows))
+    if result.not_rebuilt:
+        err_console.print(
+            f"[yellow]left as they were: {', '.join(result.not_rebuilt)}. Any of them that "
+            "holds pseudonyms is still under the old key: rebuild gold (dbt build) before use.[/]",
+            soft_wrap=True,
+        )
+
+
 def _lake_writers_in_progress(settings: Settings) -> list[str]:
     """Ids of the home's Dagster runs that write the lake and are running now.
 
@@ -517,33 +742,154 @@ def resolve(
 
 
 # -- sql -----------------------------------------------------------------------
+SQL_ROWS_SHOWN = 200
+_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+_NUMERIC_TYPES = frozenset(
+    {*_INTEGER_TYPES, *(f"U{name}" for name in _INTEGER_TYPES), "FLOAT", "DOUBLE"}
+)
+
+
 @app.command()
 def sql(
     query: Annotated[
         str | None, typer.Argument(help="A query; omit for an interactive duckdb shell.")
     ] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="All rows as CSV on stdout.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="All rows as a JSON array of objects on stdout.")
+    ] = False,
 ) -> None:
-    """Query silver and gold in the analyst DuckDB database."""
+    """Query silver and gold in the analyst DuckDB database (time zone Asia/Shanghai).
+
+    The table view right-aligns numbers, shows NULL as `NULL` and the first 200 rows;
+    `--csv` and `--json` write every row (NULL as an empty field / null).
+    """
     from bakehouse import warehouse
 
+    if as_csv and as_json:
+        raise _fail("use either --csv or --json, not both")
     settings = _settings()
-    warehouse.refresh_views(settings)
+    views = warehouse.refresh_views(settings)
     if query is None:
         duckdb_cli = Path(sys.executable).with_name("duckdb")
-        init = warehouse.write_init_file(settings)
+        init_file = warehouse.write_init_file(settings)
+        with open(init_file, "a", encoding="utf-8") as handle:
+            handle.write(f"SET TimeZone = '{LOCAL_TZ}';\n")
         raise typer.Exit(
-            subprocess.call([str(duckdb_cli), "-init", str(init), str(settings.warehouse)])
+            subprocess.call([str(duckdb_cli), "-init", str(init_file), str(settings.warehouse)])
         )
     con = warehouse.connect(settings, read_only=True)
     try:
+        con.execute(f"SET TimeZone = '{LOCAL_TZ}'")
         result = con.execute(query)
+        if result.description is None:  # a statement without a result set
+            return
         columns = [d[0] for d in result.description]
-        rows = [dict(zip(columns, values, strict=True)) for values in result.fetchmany(200)]
+        numeric = {
+            name
+            for name, kind, *_ in result.description
+            if str(kind).startswith("DECIMAL") or str(kind) in _NUMERIC_TYPES
+        }
+        everything = as_csv or as_json
+        rows = result.fetchall() if everything else result.fetchmany(SQL_ROWS_SHOWN + 1)
     except Exception as error:  # duckdb raises many error types; show the message
-        raise _fail(str(error)) from None
+        message = str(error).splitlines()[0] if str(error) else repr(error)
+        if not views:
+            message += (
+                f" (the lake at {settings.lake} has no silver or gold tables yet: "
+                "run a night first, `bakehouse run --date YYYY-MM-DD`)"
+            )
+        raise _fail(message) from None
     finally:
         con.close()
-    console.print(_table(query, rows))
+    if as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([["" if v is None else _sql_text(v) for v in row] for row in rows])
+        return
+    if as_json:
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, default=_json_value) + "\n")
+        return
+    table = Table(title=query, title_justify="left")
+    for name in columns:
+        table.add_column(name, justify="right" if name in numeric else "left")
+    for row in rows[:SQL_ROWS_SHOWN]:
+        table.add_row(*("[dim]NULL[/]" if v is None else escape(_sql_text(v)) for v in row))
+    console.print(table)
+    if len(rows) > SQL_ROWS_SHOWN:
+        console.print(f"first {SQL_ROWS_SHOWN} rows shown; --csv or --json write them all")
+
+
+def _sql_text(value: object) -> str:
+    """A value as DuckDB's own CLI would print it (timestamps with their offset)."""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+# -- ui ------------------------------------------------------------------------
+ui_app = typer.Typer(help="Open the Dagster or MLflow web UI (127.0.0.1, telemetry off).")
+app.add_typer(ui_app, name="ui")
+
+
+@ui_app.command("dagster")
+def ui_dagster(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000,
+) -> None:
+    """Start `dagster dev` on this home's instance (workspace.yaml), at 127.0.0.1 only."""
+    settings = _settings()
+    command, cwd = ui_command("dagster", settings, port)
+    console.print(f"Dagster UI: http://127.0.0.1:{port}  (Ctrl-C stops it)")
+    raise typer.Exit(subprocess.call(command, env=_ui_environment(settings), cwd=cwd))
+
+
+@ui_app.command("mlflow")
+def ui_mlflow(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 5000,
+) -> None:
+    """Start the MLflow UI on this home's tracking store, at 127.0.0.1 only."""
+    settings = _settings()
+    command, cwd = ui_command("mlflow", settings, port)
+    console.print(f"MLflow UI: http://127.0.0.1:{port}  (Ctrl-C stops it)")
+    raise typer.Exit(subprocess.call(command, env=_ui_environment(settings), cwd=cwd))
+
+
+def ui_command(kind: str, settings: Settings, port: int) -> tuple[list[str], Path]:
+    """The command line (bound to 127.0.0.1) and working folder of a web UI."""
+    bin_dir = Path(sys.executable).parent
+    repo = Path(__file__).resolve().parents[1]
+    if kind == "dagster":
+        workspace = repo / "workspace.yaml"
+        command = [str(bin_dir / "dagster"), "dev", "-w", str(workspace)]
+    elif kind == "mlflow":
+        command = [str(bin_dir / "mlflow"), "ui", "--backend-store-uri"]
+        command.append(settings.mlflow_tracking_uri)
+    else:
+        raise ValueError(f"unknown UI {kind!r}; expected dagster or mlflow")
+    return [*command, "-h", "127.0.0.1", "-p", str(port)], repo
+
+
+def _ui_environment(settings: Settings) -> dict[str, str]:
+    """The environment of a UI process: this home, its Dagster instance, telemetry off.
+
+    Telemetry is forced off here (not merely defaulted): a UI is a long-lived server.
+    """
+    from bakehouse.config import TELEMETRY_OFF_ENV
+
+    environ = dict(os.environ)
+    environ.update(TELEMETRY_OFF_ENV)
+    environ["BAKEHOUSE_HOME"] = str(settings.home)
+    environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    return environ
 
 
 if __name__ == "__main__":

@@ -13,6 +13,11 @@ from pathlib import Path
 
 LAYERS = ("bronze", "silver", "gold", "quarantine")
 LOCAL_TZ = "Asia/Shanghai"
+# The home holds personal data (landing, bronze, the vault): its folder is 0700 and what
+# Bakehouse writes inside is 0640 files / 0750 folders (`restrict_umask`).
+HOME_MODE = 0o700
+HOME_UMASK = 0o027
+FOLDER_MODE = 0o750
 
 # Every Dagster run that writes the lake carries this tag, and the instance's run queue
 # (dagster.yaml below) starts at most one such run at a time: a landing-sensor run, the
@@ -110,12 +115,32 @@ class Settings:
     def pii_key_file(self) -> Path:
         return self.home / "pii.key"
 
+    @property
+    def key_fingerprint_file(self) -> Path:
+        """The fingerprint of the PII key the lake was built with (bakehouse.preflight)."""
+        return self.lake / "key_fingerprint.json"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def log_file(self) -> Path:
+        """Where the CLI sends library logs (Sail, Dagster) unless `--verbose`."""
+        return self.log_dir / "bakehouse.log"
+
     def ensure_dirs(self) -> None:
-        """Create the home's folders and Dagster's instance config (telemetry off)."""
+        """Create the home's folders and Dagster's instance config (telemetry off).
+
+        A home created here is 0700 (`HOME_MODE`): it holds personal data.
+        """
+        if not self.home.exists():
+            self.home.mkdir(parents=True, mode=HOME_MODE)
+            self.home.chmod(HOME_MODE)  # mkdir's mode is filtered by the umask
         for path in (self.landing, self.mlflow_dir, self.dagster_home, self.duckdb_extensions):
-            path.mkdir(parents=True, exist_ok=True)
+            path.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
         for layer in LAYERS:
-            self.layer(layer).mkdir(parents=True, exist_ok=True)
+            self.layer(layer).mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
         write_dagster_yaml(self.dagster_home / "dagster.yaml")
 
 
@@ -131,6 +156,7 @@ def write_dagster_yaml(path: Path) -> bool:
         if current == DAGSTER_YAML or not ours:
             return False
     path.write_text(DAGSTER_YAML, encoding="utf-8")
+    path.chmod(0o640)
     return True
 
 
@@ -139,6 +165,11 @@ def load_settings() -> Settings:
     home = Path(os.environ.get("BAKEHOUSE_HOME", "./.bakehouse")).expanduser().resolve()
     remote = os.environ.get("BAKEHOUSE_SPARK_REMOTE") or None
     return Settings(home=home, spark_remote=remote)
+
+
+def restrict_umask() -> int:
+    """Make files this process creates 0640 and folders 0750 (`HOME_UMASK`); old umask."""
+    return os.umask(HOME_UMASK)
 
 
 def apply_telemetry_off(environ: dict[str, str] | None = None) -> None:

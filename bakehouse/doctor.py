@@ -1,11 +1,16 @@
-"""`bakehouse doctor`: is this environment one Bakehouse can run in?"""
+"""`bakehouse doctor`: is this environment one Bakehouse can run in?
+
+It reports every check as a row and never raises: the same home, key and date checks
+that `bakehouse.preflight` makes before a lake write, the home's and landing folder's
+permissions, the pinned versions, Spark, DuckDB and telemetry.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 import sys
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -96,25 +101,57 @@ def check_telemetry(settings: Settings) -> list[Check]:
     return checks
 
 
-def check_home(settings: Settings) -> Check:
-    try:
-        with tempfile.NamedTemporaryFile(dir=settings.home, prefix=".doctor-"):
-            pass
+def check_preflight(settings: Settings) -> list[Check]:
+    """bakehouse.preflight's checks (home, PII key and fingerprint, today's date) as rows."""
+    from bakehouse.preflight import findings
+
+    rows = [Check(f.name, f.ok, f.detail) for f in findings(settings)]
+    home = rows[0]
+    if home.ok:
         free_gb = shutil.disk_usage(settings.home).free / 1e9
-        return Check("home writable", True, f"{settings.home} ({free_gb:,.0f} GB free)")
-    except OSError as error:
-        return Check("home writable", False, f"{settings.home}: {error}")
+        rows[0] = Check(home.name, True, f"{home.detail} ({free_gb:,.0f} GB free)")
+    key_file = settings.pii_key_file
+    if not os.environ.get("BAKEHOUSE_PII_KEY") and key_file.exists():
+        mode = stat.S_IMODE(key_file.stat().st_mode)
+        rows.append(Check("pii key file mode", mode == 0o600, f"{key_file} (mode {mode:o})"))
+    return rows
 
 
-def check_pii_key(settings: Settings) -> Check:
-    if os.environ.get("BAKEHOUSE_PII_KEY"):
-        return Check("pii key", True, "BAKEHOUSE_PII_KEY is set")
-    if settings.pii_key_file.exists():
-        mode = settings.pii_key_file.stat().st_mode & 0o777
-        return Check("pii key", mode == 0o600, f"{settings.pii_key_file} (mode {mode:o})")
-    return Check(
-        "pii key", False, "set BAKEHOUSE_PII_KEY (or run `bakehouse demo` to generate one)"
+def check_permissions(settings: Settings) -> list[Check]:
+    """The home and its landing folder keep personal data from other users.
+
+    The home should be 0700 (`bakehouse init` creates it so); the landing folder, where
+    extracts with names and phones arrive, must grant nothing to other users. Files
+    inside it readable by everyone are counted (harmless only while the folders above
+    are closed).
+    """
+    checks = []
+    if not settings.home.is_dir():
+        return [Check("home permissions", False, "not checked: no home")]
+    home_mode = stat.S_IMODE(settings.home.stat().st_mode)
+    checks.append(
+        Check(
+            "home permissions",
+            home_mode & 0o077 == 0,
+            f"{settings.home} mode {home_mode:o}"
+            + ("" if home_mode & 0o077 == 0 else f" (want 700: chmod 700 {settings.home})"),
+        )
     )
+    landing = settings.landing
+    if not landing.is_dir():
+        checks.append(Check("landing permissions", False, f"{landing} does not exist"))
+        return checks
+    landing_mode = stat.S_IMODE(landing.stat().st_mode)
+    open_files = [
+        path for path in landing.rglob("*") if path.is_file() and path.stat().st_mode & stat.S_IROTH
+    ]
+    detail = f"{landing} mode {landing_mode:o}"
+    if landing_mode & 0o007:
+        detail += f" (others may enter it: chmod o-rwx {landing})"
+    if open_files:
+        detail += f"; {len(open_files)} file(s) readable by everyone, e.g. {open_files[0].name}"
+    checks.append(Check("landing permissions", landing_mode & 0o007 == 0, detail))
+    return checks
 
 
 def check_java() -> Check:
@@ -125,12 +162,17 @@ def check_java() -> Check:
 
 
 def run_checks(settings: Settings) -> list[Check]:
+    """Every check, as rows; creates nothing (a missing home is a row, not a new home)."""
+    preflight_rows = check_preflight(settings)
+    home_ok = preflight_rows[0].ok
     return [
         *check_versions(),
-        check_home(settings),
+        *preflight_rows,
+        *check_permissions(settings),
         check_spark(settings),
-        check_duckdb_extension(settings),
+        check_duckdb_extension(settings)
+        if home_ok
+        else Check("duckdb delta extension", False, "not checked: no home"),
         *check_telemetry(settings),
-        check_pii_key(settings),
         check_java(),
     ]

@@ -38,7 +38,7 @@ def load_key(key_file: Path | None = None) -> bytes:
         return key_file.read_text(encoding="utf-8").strip().encode("utf-8")
     raise MissingKeyError(
         f"{KEY_ENV} is not set; set it (e.g. `export {KEY_ENV}=$(openssl rand -hex 32)`) "
-        "or run `bakehouse demo`, which creates a key file in BAKEHOUSE_HOME"
+        "or run `bakehouse init`, which creates a key file in BAKEHOUSE_HOME"
     )
 
 

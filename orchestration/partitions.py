@@ -37,12 +37,17 @@ def today_local(now: datetime | None = None) -> date:
 
 
 def why_not_a_business_date(day: date, today: date) -> str | None:
-    """None if `day` is a complete business date as of `today`, else the reason it is not."""
-    if day >= today:
-        return f"{day} has not ended yet in {LOCAL_TZ} (today is {today})"
+    """None if `day` is a complete business date as of `today`, else the reason it is not.
+
+    The rule is preflight's (`bakehouse.preflight.dates_check`), plus a floor for dates
+    misread from file names.
+    """
+    from bakehouse.preflight import dates_check
+
     if day < EARLIEST_BUSINESS_DATE:
         return f"{day} is before {EARLIEST_BUSINESS_DATE}"
-    return None
+    finding = dates_check([day], today=today)
+    return None if finding.ok else finding.detail
 
 
 def add_business_dates(instance: dg.DagsterInstance, days: Iterable[date]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -23,25 +24,40 @@ class LakehouseResource(dg.ConfigurableResource):
 
     Every run that uses this resource records its process (PID, start time, host) as
     run tags, so `bakehouse run` / `maintain` can tell a crashed run from a live one
-    (`bakehouse.maintenance.lake_writers_in_progress`).
+    (`bakehouse.maintenance.lake_writers_in_progress`), and runs `bakehouse.preflight`
+    before its first step: a run of a missing home, with a missing or changed key, or
+    for a date that has not ended fails at once with one line, having written nothing.
     """
 
     home: str | None = None
     spark_remote: str | None = None
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """In a run: record its process, then preflight (home, PII key, the run's date).
+
+        Raises `bakehouse.preflight.PreflightError` (one line) before anything is
+        written when a check fails. Sensors and schedules (no run) skip both.
+        """
         from bakehouse.maintenance import record_run_process
+        from bakehouse.preflight import preflight
 
-        if context.instance is not None and context.run_id:
-            record_run_process(context.instance, context.run_id)
+        run = context.dagster_run
+        if context.instance is None or run is None:
+            return
+        record_run_process(context.instance, run.run_id)
+        partition = run.tags.get("dagster/partition")
+        preflight(self._configured(), [date.fromisoformat(partition)] if partition else [])
 
-    @property
-    def settings(self) -> Settings:
+    def _configured(self) -> Settings:
         env = load_settings()
-        settings = Settings(
+        return Settings(
             home=Path(self.home).resolve() if self.home else env.home,
             spark_remote=self.spark_remote or env.spark_remote,
         )
+
+    @property
+    def settings(self) -> Settings:
+        settings = self._configured()
         settings.ensure_dirs()
         return settings
 

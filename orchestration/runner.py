@@ -148,12 +148,11 @@ def run_nights(
 
 
 def _first_error(failures: list) -> str | None:
-    """The first failed step's root cause (the innermost error), one message."""
+    """The first failed step's root cause (`MissingKeyError: ...`), not Dagster's wrapper."""
+    from bakehouse.quiet import root_cause_line
+
     for event in failures:
         data = event.step_failure_data
         if data is not None and data.error is not None:
-            error = data.error
-            while error.cause is not None:
-                error = error.cause
-            return error.message.strip()  # already "<ErrorClass>: <message>"
+            return root_cause_line(data.error)
     return None

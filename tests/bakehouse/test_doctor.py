@@ -18,8 +18,11 @@ def test_all_checks_pass_in_a_fresh_home(settings, monkeypatch) -> None:
         "pyspark",
         "spark connect",
         "duckdb delta extension",
-        "home writable",
+        "home",
         "pii key",
+        "business dates",
+        "home permissions",
+        "landing permissions",
     } <= names
 
 

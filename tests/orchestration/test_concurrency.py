@@ -66,7 +66,7 @@ def test_every_step_that_writes_the_lake_is_in_the_pool() -> None:
     ops = {
         node.name: node.definition for job in repository.get_all_jobs() for node in job.graph.nodes
     }
-    assert WRITERS <= set(ops)
+    assert set(ops) >= WRITERS
     for name in WRITERS:
         assert ops[name].pool == LAKE_POOL, name
     assert ops["ledger_and_quarantine"].pool is None  # reads only

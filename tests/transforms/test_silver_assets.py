@@ -58,9 +58,7 @@ def _materialisations(result) -> dict[str, dict]:
     }
 
 
-def test_each_run_rebuilds_what_the_ledger_says_and_a_rerun_finds_nothing(
-    settings, lake, spark
-):
+def test_each_run_rebuilds_what_the_ledger_says_and_a_rerun_finds_nothing(settings, lake, spark):
     resources = {"lakehouse": LakehouseResource(home=str(settings.home))}
     _ledger(lake, land(lake, spark, scenario_night(1)), "night-1")
     first = dg.materialize([silver], resources=resources)

@@ -192,8 +192,13 @@ def run_identity(
     key: bytes | None = None,
     use_weak_links: bool = True,
     full: bool = False,
+    previous_map: DataFrame | None = None,
 ) -> IdentityRunSummary:
-    """Resolve the identities in the landing files not processed yet (all, if `full`)."""
+    """Resolve the identities in the landing files not processed yet (all, if `full`).
+
+    `previous_map` (with `full`): the map whose one_ids the rebuild keeps, instead of
+    the last earlier night's; `bakehouse.rekey` passes it re-expressed under a new key.
+    """
     from pyspark.sql import functions as F
 
     config = config or IdentityConfig()
@@ -218,6 +223,8 @@ def run_identity(
         # night must find its own merges again); a night adds to the current map.
         # Only a full rebuild reads all of it; a night semi-joins it to tonight's ids.
         previous = _previous_map(lake, night) if full else lake.read(SILVER, IDENTITY_MAP)
+        if full and previous_map is not None:
+            previous = previous_map
         if previous is not None and full:
             previous = cut(previous)
         state = _state(lake, previous, full)
