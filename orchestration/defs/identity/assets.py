@@ -2,9 +2,10 @@
 
 They come from one resolution of the identifier graph, so they are produced in one
 step and are never out of step with each other. Unpartitioned: identity is global.
-Each run reads the landing files identity has not processed yet and re-resolves the
-people they touch; `full: true` in the run config rebuilds the graph from all of
-bronze (one_ids stay stable either way; see docs/ONEID.md).
+Each run reads the landing files identity has not processed yet (the file ledger) and
+re-resolves the people they touch; a run with none materializes nothing. `full: true`
+in the run config rebuilds the graph from all of bronze (one_ids stay stable either
+way; see docs/ONEID.md).
 """
 
 import dagster as dg
@@ -41,6 +42,7 @@ class OneIdConfig(dg.Config):
             group_name="identity",
             kinds={"delta", "spark"},
             tags={"pii": "restricted"} if name == "pii_vault" else {"pii": "pseudonymised"},
+            skippable=True,  # a run with no new landing files materializes nothing
         )
         for name, description in OUTPUTS.items()
     ],
@@ -52,6 +54,9 @@ def oneid(context: dg.AssetExecutionContext, config: OneIdConfig, lakehouse: Lak
     from transforms.identity.pipeline import run_identity
 
     summary = run_identity(lakehouse.lake(with_spark=True), full=config.full)
+    if summary.mode == "noop":
+        context.log.info("OneID: no landing file identity has not processed; nothing changed")
+        return
     shared = {
         "night": summary.night.isoformat(),
         "mode": summary.mode,
