@@ -124,7 +124,8 @@ def test_run_starts_without_force_after_a_writer_was_killed(
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         nightly = instance.get_runs(dg.RunsFilter(job_name="nightly"))
     assert [r.tags["dagster/partition"] for r in nightly] == ["2026-11-01"]
-    assert nightly[0].status in {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE}
+    assert nightly[0].status == dg.DagsterRunStatus.SUCCESS  # a night with no files yet
+    assert result.exit_code == 0, result.output
 
 
 def test_a_recorded_process_is_judged_by_pid_start_time_and_host() -> None:

@@ -48,9 +48,10 @@ def test_cli_runs_are_listed_on_the_nightly_job_page(settings: Settings) -> None
     nights = run_nights(
         settings, NIGHTS, on_step=lambda night, label, done, total: steps.append((night, label))
     )
-    assert [n.business_date for n in nights] == NIGHTS
+    assert [(n.business_date, n.success) for n in nights] == [(d, True) for d in NIGHTS]
     assert steps[0] == (NIGHTS[0], "bronze douyin_orders")
     assert {label for _, label in steps} >= {"bronze pos_sales", "silver", "identity"}
+    assert [n for n, label in steps if label == "silver"] == NIGHTS  # once per night
 
     with (
         dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance,
