@@ -8,6 +8,7 @@ the run failed with a one-line notice, and goes on."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -121,6 +122,8 @@ def test_run_starts_without_force_after_a_writer_was_killed(
     result = runner.invoke(app, ["run", "--date", "2026-11-01"], catch_exceptions=False)
     assert "--force" not in result.output
     assert f"marked run {killed_writer[:8]} (writer) failed" in result.output
+    # the night's progress bar, every step done
+    assert re.search(r"^2026-11-01: ok .* (\d+)/\1 ", result.output, re.MULTILINE)
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         nightly = instance.get_runs(dg.RunsFilter(job_name="nightly"))
     assert [r.tags["dagster/partition"] for r in nightly] == ["2026-11-01"]
