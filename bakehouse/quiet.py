@@ -21,9 +21,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-_REPLACED_STREAMS: list[object] = []
-
-
 @contextmanager
 def library_output_to(
     log_file: Path, consoles: Iterable[Console] = (), *, until_exit: bool = False
@@ -61,9 +58,6 @@ def library_output_to(
             console.file = previous  # None: "whatever sys.stderr is then"
         if until_exit:
             sys.stderr = terminal  # descriptor 2 (and the sink) stay on the log file
-            # Keep the replaced stream alive: if it was the last reference (a test
-            # runner's capture wrapper), collecting it would close the runner's buffer.
-            _REPLACED_STREAMS.append(python_stderr)
             os.close(saved)
         else:
             sys.stderr = python_stderr
