@@ -689,6 +689,7 @@ def rekey(
         {"": "identifiers not in bronze (dropped)", "value": f"{result.identifiers_unmapped:,}"},
         {"": "one_ids kept", "value": f"{result.one_ids_kept:,} of {result.one_ids_before:,}"},
         {"": "audit identifiers re-keyed", "value": f"{result.audit_rows_mapped:,}"},
+        {"": "people merged or split by the rebuild", "value": f"{result.rebuild_merges_splits:,}"},
         {"": "silver tables rebuilt", "value": ", ".join(result.silver_rebuilt) or "none"},
         {"": "seconds", "value": f"{result.seconds:,.1f}"},
     ]
@@ -811,7 +812,7 @@ def sql(
         records = [dict(zip(columns, row, strict=True)) for row in rows]
         sys.stdout.write(json.dumps(records, ensure_ascii=False, default=_json_value) + "\n")
         return
-    table = Table(title=query, title_justify="left")
+    table = Table()  # no title: a long query would wrap into the table's width
     for name in columns:
         table.add_column(name, justify="right" if name in numeric else "left")
     for row in rows[:SQL_ROWS_SHOWN]:

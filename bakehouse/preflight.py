@@ -153,7 +153,7 @@ def key_check(settings: Settings) -> Finding:
             False,
             f"the PII key from {source} (fingerprint {current[:12]}…) is not the key this "
             f"lake was built with (fingerprint {stored[:12]}…): restore that key, or run "
-            "`bakehouse rekey` to rebuild the lake under the new one",
+            "`bakehouse rekey --old-key-file FILE` to rebuild the lake under the new one",
         )
     return Finding("pii key", True, f"from {source}; matches the lake's ({current[:12]}…)")
 

@@ -42,6 +42,9 @@ def library_output_to(
     terminal = os.fdopen(os.dup(saved), "w", encoding="utf-8", errors="replace", buffering=1)
     kept = [(console, getattr(console, "_file", None)) for console in consoles]
     python_stderr = sys.stderr
+    # Where our own consoles (and, after an `until_exit` block, Python) write: the
+    # terminal, unless Python's stderr is an in-memory stream (a test runner's).
+    ours = terminal if _writes_to_descriptor_two(python_stderr) else python_stderr
     sink = open(log_file, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 (may outlive the block)
     try:
         started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -50,14 +53,18 @@ def library_output_to(
         os.dup2(sink.fileno(), 2)
         sys.stderr = sink
         for console, _ in kept:
-            console.file = terminal
+            console.file = ours
         yield log_file
     finally:
         sink.flush()
         for console, previous in kept:
             console.file = previous  # None: "whatever sys.stderr is then"
         if until_exit:
-            sys.stderr = terminal  # descriptor 2 (and the sink) stay on the log file
+            # Descriptor 2 (and the sink) stay on the log file. Python's stderr goes to
+            # the terminal; a replaced stream is kept referenced, since a collected text
+            # stream closes what it wraps.
+            _KEPT_OPEN.extend((python_stderr, sink, terminal))
+            sys.stderr = ours
             os.close(saved)
         else:
             sys.stderr = python_stderr
@@ -65,6 +72,16 @@ def library_output_to(
             os.close(saved)
             terminal.close()
             sink.close()
+
+
+_KEPT_OPEN: list[Any] = []
+
+
+def _writes_to_descriptor_two(stream: Any) -> bool:
+    try:
+        return stream.fileno() == 2
+    except (AttributeError, OSError, ValueError):  # an in-memory stream (test runners)
+        return False
 
 
 def root_cause_line(error: Any) -> str:

@@ -10,8 +10,8 @@ strangers and split every person. Rekeying is therefore one deliberate operation
 2. Every identifier bronze holds is hashed under both keys: the map old pseudonym ->
    new pseudonym, for each id type. Bronze keeps the clear values (as the vault does
    for members); nothing clear is written anywhere.
-3. The identity map identity compares with (the last earlier night's, as the weekly
-   rebuild uses) and the audit are re-expressed through that map, so one_ids, their
+3. The current identity map and the audit are re-expressed through that map, so
+   one_ids (also those minted last night, which derive from pseudonyms), their
    first_seen and the audit history carry over; identifiers bronze no longer holds
    cannot be mapped and are counted.
 4. Silver is rebuilt from bronze under the new key (`transforms.build.build_full`),
@@ -63,8 +63,10 @@ class RekeyResult:
     one_ids_before: int = 0
     one_ids_kept: int = 0
     audit_rows_mapped: int = 0
+    rebuild_merges_splits: int = 0  # people the rebuild itself merged or split (normally 0)
     silver_rebuilt: list[str] = field(default_factory=list)
-    not_rebuilt: list[str] = field(default_factory=list)  # layer.table left as they were
+    # layer.table left as they were and not empty (gold, until dbt is wired in here)
+    not_rebuilt: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -188,7 +190,9 @@ def rekey(lake: Lake, old_key: bytes, new_key: bytes) -> RekeyResult:
 
     for (layer, table), version in versions_before.items():
         if lake.version(layer, table) == version:
-            result.not_rebuilt.append(f"{layer}.{table}")
+            # An empty table holds no pseudonyms; the build log holds none at all.
+            if lake.row_count(layer, table) and (layer, table) != ("silver", "build_log"):
+                result.not_rebuilt.append(f"{layer}.{table}")
         elif layer == "silver":
             result.silver_rebuilt.append(table)
     result.seconds = time.perf_counter() - started
@@ -203,35 +207,41 @@ def _rekey_tables(lake: Lake, old_key: bytes, new_key: bytes, result: RekeyResul
         IDENTITY_AUDIT,
         IDENTITY_MAP,
         SILVER,
-        _previous_map,
         run_identity,
     )
 
     translated = None
+    audit = None
     if lake.exists(SILVER, IDENTITY_MAP):
         mapping = cut(pseudonym_mapping(lake, old_key, new_key))
+        # The current map, not the last earlier night's as the weekly rebuild uses: the
+        # one_ids minted last night derive from pseudonyms, so only the current map
+        # carries every one_id over. The audit is re-keyed whole instead.
         current = lake.read(SILVER, IDENTITY_MAP)
         result.night = current.agg(F.max("night")).collect()[0][0]
         result.one_ids_before = current.select("one_id").distinct().count()
-        # What the weekly rebuild compares with: the map before the last night, so the
-        # last night's merges and splits are found (and audited) again.
-        previous = _previous_map(lake, result.night) or current
-        translated, unmapped = remap_identity_map(previous, mapping)
+        translated, unmapped = remap_identity_map(current, mapping)
         translated = cut(translated)
         result.identifiers_mapped = translated.count()
         result.identifiers_unmapped = unmapped.count()
         if lake.exists(SILVER, IDENTITY_AUDIT):
-            audit = lake.read(SILVER, IDENTITY_AUDIT)
-            result.audit_rows_mapped = audit.where(F.col("id_hash").isNotNull()).count()
-            remapped = remap_audit(audit, mapping).toArrow()
-            lake.write_arrow(remapped, SILVER, IDENTITY_AUDIT, mode="overwrite")
+            history = lake.read(SILVER, IDENTITY_AUDIT)
+            result.audit_rows_mapped = history.where(F.col("id_hash").isNotNull()).count()
+            audit = remap_audit(history, mapping).toArrow()  # in memory: the table is rewritten
 
     if lake.exists("silver", "orders"):
         from transforms.build import build_full
 
         build_full(lake, new_key)
     if translated is not None or lake.exists("bronze", "mp_members"):
-        run_identity(lake, night=result.night, key=new_key, full=True, previous_map=translated)
+        summary = run_identity(
+            lake, night=result.night, key=new_key, full=True, previous_map=translated
+        )
+        result.rebuild_merges_splits = summary.merges + summary.splits
+    if audit is not None:
+        # The rebuild rewrote the last night's audit rows by comparing with the current
+        # map; the history as it happened is the re-keyed one.
+        lake.write_arrow(audit, SILVER, IDENTITY_AUDIT, mode="overwrite")
     if translated is not None:
         after = lake.read(SILVER, IDENTITY_MAP).select("one_id").distinct()
         result.one_ids_kept = after.join(translated.select("one_id").distinct(), "one_id").count()

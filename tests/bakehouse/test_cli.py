@@ -19,7 +19,7 @@ def invoke(*args: str):
 def test_help_lists_every_command() -> None:
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("simulate", "run", "demo", "doctor", "resolve", "sql"):
+    for command in ("init", "simulate", "run", "demo", "doctor", "rekey", "resolve", "sql", "ui"):
         assert command in result.output
 
 

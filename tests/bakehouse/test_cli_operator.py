@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import stat
+from contextlib import nullcontext
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -263,3 +264,8 @@ def test_demo_date_range_passes_preflight(settings: Settings) -> None:
     preflight.preflight(settings, nights, today=today)
     assert max(nights) == today - timedelta(days=1) < today
     assert isinstance(min(nights), date)
+
+
+def test_verbose_leaves_library_output_alone(settings: Settings) -> None:
+    assert isinstance(cli._quiet(settings, verbose=True), nullcontext)
+    assert not settings.log_file.exists()

@@ -93,8 +93,8 @@ def test_a_changed_key_is_refused(settings: Settings, monkeypatch) -> None:
     new = preflight.key_fingerprint(b"another-key-entirely")[:12]
     assert message == (
         f"the PII key from BAKEHOUSE_PII_KEY (fingerprint {new}…) is not the key this lake "
-        f"was built with (fingerprint {old}…): restore that key, or run `bakehouse rekey` "
-        "to rebuild the lake under the new one"
+        f"was built with (fingerprint {old}…): restore that key, or run `bakehouse rekey "
+        "--old-key-file FILE` to rebuild the lake under the new one"
     )
     assert "another-key-entirely" not in message and TEST_PII_KEY not in message
     assert settings.key_fingerprint_file.read_text() == recorded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -43,6 +44,36 @@ def test_library_output_goes_to_the_log_file_and_ours_to_the_terminal(
     assert "error: the line the operator needs" in terminal
     assert "Hint operation" not in terminal and "dagster says hello" not in terminal
     assert getattr(ours, "_file", None) is None  # restored
+
+
+@pytest.mark.parametrize("python_stderr", ["descriptor two", "in memory"])
+def test_until_exit_keeps_native_output_in_the_log_and_python_on_the_terminal(
+    tmp_path: Path, monkeypatch, capfd, python_stderr: str
+) -> None:
+    log_file = tmp_path / "bakehouse.log"
+    if python_stderr == "descriptor two":  # the CLI: sys.stderr writes to descriptor 2
+        stream = open(2, "w", closefd=False)  # noqa: SIM115
+    else:  # a test runner's captured stream
+        stream = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    monkeypatch.setattr(sys, "stderr", stream)
+    saved = os.dup(2)
+    try:
+        with library_output_to(log_file, until_exit=True):
+            os.write(2, b"during the command\n")
+        os.write(2, b"Sail shutting down at exit\n")
+        print("a Python error after the block", file=sys.stderr)
+        sys.stderr.flush()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    log = log_file.read_text()
+    assert "during the command" in log and "Sail shutting down at exit" in log
+    assert "a Python error after the block" not in log
+    if python_stderr == "in memory":
+        assert sys.stderr is stream and not stream.closed
+        assert stream.buffer.getvalue() == b"a Python error after the block\n"
+    else:
+        assert "a Python error after the block" in capfd.readouterr().err
 
 
 def test_a_failed_step_reports_its_root_cause_not_dagsters_wrapper(tmp_path: Path) -> None:

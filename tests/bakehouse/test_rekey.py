@@ -28,6 +28,8 @@ PEOPLE = [
     ("card_no", "M0000000002"),
     ("phone", "13900000002"),
     ("member_id", "U3"),
+    ("member_id", "U4"),  # first seen on night 2: its one_id was minted from a pseudonym
+    ("phone", "15100000004"),
 ]
 
 
@@ -39,6 +41,15 @@ def _write_nights(lake, nights: int) -> None:
     ]
     tickets = [ticket("SH101", "T1", member_card_no="M0000000001", member_phone="13800000001")]
     if nights == 2:
+        members.append(
+            member(
+                "U4",
+                card_no="M0000000004",
+                phone="15100000004",
+                name="赵敏",
+                business_date=NIGHT_2.isoformat(),
+            )
+        )
         # U2's card at the till with U1's phone: the two merge on night 2.
         tickets.append(
             ticket(
@@ -83,6 +94,7 @@ def two_nights(lake, settings: Settings):
 def test_rekey_keeps_one_ids_and_history_under_the_new_key(two_nights, settings) -> None:
     lake = two_nights
     before_ids, before_audit = _one_ids(lake, OLD), _audit(lake)
+    assert None not in before_ids.values()
     assert before_ids[("member_id", "U1")] == before_ids[("member_id", "U2")]  # merged
     assert any(event == "merge" for _, event, *_ in before_audit)
 
@@ -99,6 +111,7 @@ def test_rekey_keeps_one_ids_and_history_under_the_new_key(two_nights, settings)
     assert preflight.stored_fingerprint(settings) == preflight.key_fingerprint(NEW)
     assert result.night == NIGHT_2
     assert result.identifiers_unmapped == 0
+    assert result.rebuild_merges_splits == 0
     assert result.one_ids_kept == result.one_ids_before == len(set(before_ids.values()))
     assert {"identity_map", "members", "pii_vault", "identity_audit"} <= set(result.silver_rebuilt)
 
