@@ -20,6 +20,15 @@ new lake, or an older lake that predates fingerprints, adopts the key it runs wi
 
 `doctor` shows the same checks as rows through `home_check`, `key_check` and
 `dates_check`, which return a `Finding` instead of raising.
+
+In a Dagster job, call it before the first write (the job's first op or asset, or a
+run-level check), with the business dates of the run's partition(s), and turn the
+error into the run's failure message as it is:
+
+    try:
+        preflight(settings, [business_date])
+    except PreflightError as error:
+        raise dg.Failure(description=str(error)) from None
 """
 
 from __future__ import annotations
@@ -136,6 +145,11 @@ def key_check(settings: Settings) -> Finding:
             False,
             f"no PII key: set {KEY_ENV}, or run `bakehouse init --home {settings.home}` "
             f"to write a key file ({settings.pii_key_file})",
+        )
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        return Finding(
+            "pii key", False, f"cannot read the key file {settings.pii_key_file} ({reason})"
         )
     source = KEY_ENV if os.environ.get(KEY_ENV) else str(settings.pii_key_file)
     try:

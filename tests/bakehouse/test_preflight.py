@@ -109,6 +109,14 @@ def test_a_key_file_is_used_when_the_variable_is_unset(settings: Settings, monke
     assert finding.detail.startswith(f"from {settings.pii_key_file}; fingerprint ")
 
 
+def test_an_unreadable_key_file_is_a_finding_not_a_traceback(settings: Settings, monkeypatch):
+    monkeypatch.delenv("BAKEHOUSE_PII_KEY")
+    settings.pii_key_file.mkdir()  # a folder where the key file should be: reading fails
+    finding = preflight.key_check(settings)
+    assert not finding.ok
+    assert finding.detail.startswith(f"cannot read the key file {settings.pii_key_file} (")
+
+
 def test_a_missing_home_is_refused_and_not_created(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "typo")
     with pytest.raises(PreflightError) as raised:
