@@ -323,7 +323,7 @@ def run(
     reported, not an error. The runs are not queued by the Dagster daemon, so this
     refuses to start while a queued lake-writing run is in progress.
     """
-    from bakehouse.pipeline import date_range
+    from orchestration.runner import date_range
 
     single, first, last = (
         _parse_date(v, o) for v, o in ((on, "--date"), (from_, "--from"), (to, "--to"))
@@ -354,11 +354,27 @@ def run(
 
 
 def _run_and_report(settings: Settings, dates: list[date]) -> bool:
-    from bakehouse.pipeline import run_nights
+    from orchestration.runner import run_nights
 
     with _progress() as progress:
-        task = progress.add_task("nightly run", total=len(dates))
-        nights = run_nights(settings, dates, on_night=lambda night: progress.advance(task))
+        # One bar per night: its steps (bronze feeds, silver, identity, gold, ML).
+        tasks: dict[date, int] = {}
+
+        def on_step(night: date, label: str, started: int, total: int) -> None:
+            if night not in tasks:
+                tasks[night] = progress.add_task(str(night), total=total)
+            progress.update(tasks[night], description=f"{night}: {label}", completed=started - 1)
+
+        def on_night(night) -> None:
+            task = tasks.get(night.business_date)
+            if task is None:
+                task = tasks[night.business_date] = progress.add_task("", total=1)
+            status = "ok" if night.success else "FAILED"
+            progress.update(task, description=f"{night.business_date}: {status}")
+            if night.success:
+                progress.update(task, completed=progress._tasks[task].total)
+
+        nights = run_nights(settings, dates, on_night=on_night, on_step=on_step)
     console.print(
         _table(
             "Nightly runs",
@@ -740,20 +756,18 @@ def _lake_writers_in_progress(settings: Settings) -> list[str]:
     """Ids of the home's Dagster runs that write the lake and are running now.
 
     Runs launched by the daemon are serialized by the run queue; the CLI is not
-    queued, so it looks before it rewrites files under a running writer.
+    queued, so it looks before it rewrites files under a running writer. Runs whose
+    process is gone are marked failed first, with a one-line notice each.
     """
     import dagster as dg
 
-    from bakehouse.config import LAKE_WRITE_TAGS
+    from bakehouse.maintenance import lake_writers_in_progress
 
-    running = [
-        dg.DagsterRunStatus.STARTING,
-        dg.DagsterRunStatus.STARTED,
-        dg.DagsterRunStatus.CANCELING,
-    ]
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
-        records = instance.get_run_records(dg.RunsFilter(tags=LAKE_WRITE_TAGS, statuses=running))
-    return [record.dagster_run.run_id[:8] for record in records]
+        check = lake_writers_in_progress(instance)
+    for notice in check.recovered:
+        err_console.print(f"[yellow]{notice}[/]")
+    return check.blocking
 
 
 # -- resolve -------------------------------------------------------------------

@@ -28,6 +28,9 @@ LAKE_WRITE_TAG_VALUE = "write"
 LAKE_WRITE_TAGS = {LAKE_WRITE_TAG_KEY: LAKE_WRITE_TAG_VALUE}
 
 DAGSTER_YAML_HEADER = "# Written by bakehouse (bakehouse/config.py)"
+# Pools: every asset/op that writes the lake is in the `bakehouse_lake` pool, and with
+# `granularity: run` the run queue starts at most one run holding such a step, the
+# hidden asset job's runs (which carry no job tags) included.
 # Dagster 1.13 documents run-queue limits under `concurrency: runs:`, applied by its
 # default queued run coordinator (limits under `run_queue:` or `run_coordinator:` too
 # would be rejected as a conflict).
@@ -36,6 +39,9 @@ DAGSTER_YAML = f"""{DAGSTER_YAML_HEADER}; rewritten while this line is here.
 telemetry:
   enabled: false
 concurrency:
+  pools:
+    granularity: run
+    default_limit: 1
   runs:
     tag_concurrency_limits:
       - key: {LAKE_WRITE_TAG_KEY}

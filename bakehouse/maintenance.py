@@ -14,21 +14,35 @@ to Delta's own (7 days) and is never shorter than the table's
 
 The Dagster job (`orchestration.defs.maintenance`) and `bakehouse maintain` both call
 `maintain_lake`; runs that write the lake are serialized by the Dagster run queue.
+
+The guard (`lake_writers_in_progress`) is what the CLI, which the run queue does not
+hold back, checks before it writes: Dagster runs that write the lake and are in
+progress. A run whose process is gone (a kill, a crash, a reboot) stays "started" in
+Dagster forever; every run records its process id, the process's start time and the
+host (`record_run_process`), so a run recorded on this host whose process no longer
+exists, or whose PID now belongs to a process started at another time, is marked
+failed and no longer blocks. A run the check cannot decide (another host, no process
+recorded yet) still blocks; `--force` is for those.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deltalake import DeltaTable
 
-from bakehouse.config import LAYERS
+from bakehouse.config import LAKE_WRITE_TAGS, LAYERS
 from bakehouse.lake import Lake
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 DEFAULT_RETENTION_HOURS = 168
 RETENTION_ENV = "BAKEHOUSE_VACUUM_RETENTION_HOURS"
@@ -194,3 +208,98 @@ def maintain_lake(
         if on_table is not None:
             on_table(result)
     return results
+
+
+# -- the lake-writer guard -----------------------------------------------------------
+PID_TAG = "bakehouse/pid"
+PID_STARTED_TAG = "bakehouse/pid_started_at"
+HOST_TAG = "bakehouse/host"
+LAKE_POOL_TAG = ".dagster/pool/bakehouse_lake"  # Dagster's run tag for the lake pool
+# psutil's create_time is a float of seconds; the same process reads back equal, but
+# allow for rounding through the tag's text.
+_START_TIME_TOLERANCE_SECONDS = 0.5
+
+
+def _process_start_time(pid: int) -> float | None:
+    """The start time (epoch seconds) of process `pid` on this machine, None if none."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return None
+    except psutil.AccessDenied:  # exists, owned by someone else: not ours to judge
+        return -1.0
+
+
+def record_run_process(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Tag the run with this process's PID, start time and host."""
+    pid = os.getpid()
+    instance.add_run_tags(
+        run_id,
+        {
+            PID_TAG: str(pid),
+            PID_STARTED_TAG: repr(_process_start_time(pid)),
+            HOST_TAG: socket.gethostname(),
+        },
+    )
+
+
+def run_process_gone(tags: Mapping[str, str]) -> str | None:
+    """Why the run's process is certainly gone, or None if it may be alive (or unknown).
+
+    Raises nothing: tags that cannot be read mean "cannot decide".
+    """
+    if tags.get(HOST_TAG) != socket.gethostname() or PID_TAG not in tags:
+        return None
+    try:
+        pid = int(tags[PID_TAG])
+        recorded = float(tags[PID_STARTED_TAG])
+    except (KeyError, ValueError):
+        return None
+    started = _process_start_time(pid)
+    if started is None:
+        return f"its process {pid} on {tags[HOST_TAG]} is gone"
+    if started >= 0 and abs(started - recorded) > _START_TIME_TOLERANCE_SECONDS:
+        return f"its process {pid} on {tags[HOST_TAG]} is gone (the PID now belongs to another)"
+    return None
+
+
+@dataclass
+class WriterCheck:
+    """Lake-writing runs in progress (`blocking`, short ids) and the dead ones marked
+    failed by this check (`recovered`, one line each)."""
+
+    blocking: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+
+
+def lake_writers_in_progress(instance: dg.DagsterInstance) -> WriterCheck:
+    """The instance's lake-writing runs in progress, after failing the dead ones.
+
+    A lake writer is a run with the lake-write tag or an op in the lake pool (the
+    hidden asset job's runs carry no job tags). Source: the instance's run storage and
+    the process table (psutil).
+    """
+    import dagster as dg
+
+    in_progress = [
+        dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED,
+        dg.DagsterRunStatus.CANCELING,
+    ]
+    runs = {
+        run.run_id: run
+        for tags in (LAKE_WRITE_TAGS, {LAKE_POOL_TAG: "true"})
+        for run in instance.get_runs(dg.RunsFilter(tags=tags, statuses=in_progress))
+    }
+    check = WriterCheck()
+    for run_id, run in sorted(runs.items()):
+        reason = run_process_gone(run.tags)
+        if reason is None:
+            check.blocking.append(run_id[:8])
+            continue
+        message = f"marked run {run_id[:8]} ({run.job_name}) failed: {reason}"
+        instance.report_run_failed(run, message)
+        check.recovered.append(message)
+    return check

@@ -50,14 +50,148 @@ SILVER = "silver"
 LEDGER = ("bronze", "file_ledger")
 BUILD_LOG = "build_log"
 
-# Daily tables: their key, and which group of affected dates they follow.
-DAILY_KEYS: dict[str, tuple[tuple[str, ...], str]] = {
-    "orders": (("order_id",), "orders"),
-    "order_lines": (("order_id", "line_no"), "orders"),
-    "unmapped_platform_names": (("business_date", "platform", "kind", "platform_value"), "orders"),
-    "vouchers": (("voucher_code",), "vouchers"),
-    "inventory_daily": (("business_date", "store_code", "sku"), "inventory"),
+# Daily tables: which group of affected dates they follow (their key: SILVER_TABLES).
+DATE_GROUPS: dict[str, str] = {
+    "orders": "orders",
+    "order_lines": "orders",
+    "unmapped_platform_names": "orders",
+    "vouchers": "vouchers",
+    "inventory_daily": "inventory",
 }
+
+
+@dataclass(frozen=True)
+class SilverTable:
+    """What a silver table is, for whoever schedules or documents it (orchestration).
+
+    `inputs` are the bronze tables its rows come from, `grain` the columns that identify
+    a row, `daily` whether it is partitioned by `business_date` and rebuilt date by date
+    (else rewritten whole on every build).
+    """
+
+    name: str
+    description: str
+    inputs: tuple[str, ...]
+    grain: tuple[str, ...]
+    daily: bool
+
+
+_ORDER_INPUTS = (
+    "pos_sales",
+    "mp_orders",
+    "douyin_orders",
+    "douyin_verifications",
+    "meituan_orders",
+    "eleme_orders",
+    "erp_b2b_orders",
+    "erp_stores",
+    "erp_products",
+)
+# The one list of silver's tables (the identity tables are OneID's, in
+# transforms.identity.pipeline). A test checks it covers MASTER_TABLES + DAILY_TABLES.
+SILVER_TABLES: dict[str, SilverTable] = {
+    t.name: t
+    for t in (
+        SilverTable(
+            "stores",
+            "Stores from the latest ERP snapshot (门店).",
+            ("erp_stores",),
+            ("store_code",),
+            daily=False,
+        ),
+        SilverTable(
+            "store_platform_map",
+            "Meituan/Ele.me store ids and Douyin POIs to store codes (ERP only).",
+            ("erp_stores",),
+            ("platform", "platform_store_id"),
+            daily=False,
+        ),
+        SilverTable(
+            "products",
+            "SKUs from the latest ERP snapshot (商品).",
+            ("erp_products",),
+            ("sku",),
+            daily=False,
+        ),
+        SilverTable(
+            "product_platform_map",
+            "Platform product names/ids to SKUs, with method and score.",
+            ("erp_products", "meituan_orders", "eleme_orders", "douyin_orders"),
+            ("platform", "platform_value"),
+            daily=False,
+        ),
+        SilverTable(
+            "b2b_customers",
+            "B2B customers; contact name masked, phone pseudonymised.",
+            ("erp_b2b_customers",),
+            ("customer_code",),
+            daily=False,
+        ),
+        SilverTable(
+            "b2b_orders",
+            "Latest state of every B2B order line, VAT split, receivables.",
+            ("erp_b2b_orders", "erp_b2b_customers"),
+            ("order_id", "sku"),
+            daily=False,
+        ),
+        SilverTable(
+            "store_costs_monthly",
+            "Monthly operating costs per store.",
+            ("erp_store_costs",),
+            ("cost_month", "store_code"),
+            daily=False,
+        ),
+        SilverTable(
+            "orders",
+            "One row per order across pos, miniprogram, douyin, meituan, eleme, b2b.",
+            _ORDER_INPUTS,
+            ("order_id",),
+            daily=True,
+        ),
+        SilverTable(
+            "order_lines",
+            "Order lines with mapped SKUs and net amounts allocated from the order.",
+            _ORDER_INPUTS,
+            ("order_id", "line_no"),
+            daily=True,
+        ),
+        SilverTable(
+            "unmapped_platform_names",
+            "Platform names/ids that map to no SKU/store, with revenue.",
+            _ORDER_INPUTS,
+            ("business_date", "platform", "kind", "platform_value"),
+            daily=True,
+        ),
+        SilverTable(
+            "vouchers",
+            "Douyin vouchers from sale to redemption and their POS ticket.",
+            ("douyin_orders", "douyin_verifications", "pos_sales", "erp_stores"),
+            ("voucher_code",),
+            daily=True,
+        ),
+        SilverTable(
+            "inventory_daily",
+            "Stock movements per store, SKU and day, waste with its reason.",
+            ("erp_inventory",),
+            ("business_date", "store_code", "sku"),
+            daily=True,
+        ),
+    )
+}
+
+DAILY_KEYS: dict[str, tuple[tuple[str, ...], str]] = {
+    table: (SILVER_TABLES[table].grain, group) for table, group in DATE_GROUPS.items()
+}
+
+
+def rebuilt_dates(result: BuildResult) -> dict[str, set[dt.date]]:
+    """The business dates an incremental build replaced, per daily table."""
+    groups = {
+        "orders": result.dates.orders,
+        "vouchers": result.dates.vouchers,
+        "inventory": result.dates.inventory,
+    }
+    return {table: set(groups[group]) for table, group in DATE_GROUPS.items()}
 
 
 @dataclass

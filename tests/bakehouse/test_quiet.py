@@ -17,8 +17,8 @@ from rich.console import Console
 
 from bakehouse.config import Settings
 from bakehouse.pii import MissingKeyError
-from bakehouse.pipeline import _first_error
 from bakehouse.quiet import library_output_to, root_cause_line
+from orchestration.runner import _first_error
 
 
 def test_library_output_goes_to_the_log_file_and_ours_to_the_terminal(

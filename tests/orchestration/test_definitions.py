@@ -9,11 +9,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
+from orchestration.partitions import BUSINESS_DATES, business_dates
 from tests.conftest import REPO_ROOT
 
 
@@ -21,11 +24,49 @@ def test_definitions_load_with_nightly_job_and_schedule() -> None:
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("nightly")
-    assert job.partitions_def is not None
+    assert job.partitions_def == business_dates
     schedule = defs.resolve_schedule_def("nightly_0200_shanghai")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Asia/Shanghai"
     assert isinstance(defs.resources["lakehouse"], dg.ConfigurableResource)
+    assert defs.resources["lakehouse"].home == dg.EnvVar("BAKEHOUSE_HOME")
+
+
+def test_the_nightly_schedule_adds_and_requests_the_day_that_just_ended() -> None:
+    from orchestration.definitions import defs
+
+    schedule = defs.resolve_schedule_def("nightly_0200_shanghai")
+    tick = datetime(2026, 11, 3, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=tick,
+            repository_def=defs.get_repository_def(),
+        )
+        [request] = schedule.evaluate_tick(context).run_requests
+        assert request.partition_key == "2026-11-02"
+        assert instance.get_dynamic_partitions(BUSINESS_DATES) == ["2026-11-02"]
+
+
+def test_loading_the_definitions_reads_neither_the_lake_nor_the_environment(
+    tmp_path: Path,
+) -> None:
+    """No home, no key, an empty working directory: the code location still loads and
+    creates nothing (settings are read when a run starts)."""
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PYTHONPATH": str(REPO_ROOT)}
+    env |= {"DAGSTER_HOME": str(tmp_path / "dagster_home"), "DAGSTER_DISABLE_TELEMETRY": "true"}
+    (tmp_path / "dagster_home").mkdir()
+    loaded = subprocess.run(
+        [sys.executable, "-c", "from orchestration.definitions import defs; print(len(defs.jobs))"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dagster_home"]
+    assert not any((tmp_path / "dagster_home").iterdir())
 
 
 def test_every_asset_is_grouped_and_documented() -> None:

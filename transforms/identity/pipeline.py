@@ -176,6 +176,8 @@ def _landed_copies(lake: Lake, bronze: dict[str, DataFrame]) -> DataFrame:
 
 def _pending(lake: Lake, bronze: dict[str, DataFrame], full: bool) -> list[tuple]:
     """The copies not processed yet (all of them for a full rebuild)."""
+    if not lake.exists(*LEDGER) and all(name in MASTERS for name in bronze):
+        return []  # a fresh lake whose first night had no files: nothing to resolve
     copies = _landed_copies(lake, bronze).withColumn(
         "copy", _copy_key(F.col("source_file"), F.col("file_sha256"))
     )

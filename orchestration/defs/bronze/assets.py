@@ -3,7 +3,7 @@
 Each asset is a thin call of `ingestion.ingest` for its feed and the partition's date:
 the logic lives in plain functions that tests call without Dagster.
 
-Runs that write the lake are queued one at a time (the `bakehouse/lake` tag), so two
+Runs that write the lake are queued one at a time (the `bakehouse_lake` pool), so two
 runs do not commit to the file ledger together. Should a writer outside the queue
 (`bakehouse run` from a shell) commit at the same moment, delta-rs refuses the later
 commit with `CommitFailedError` and the table stays as the winner left it. Retrying
@@ -26,7 +26,7 @@ from ingestion import IngestReport, ingest
 from ingestion.report import feed_label
 from ingestion.schemas import FEEDS, Feed
 from orchestration.defs.bronze.preview import bronze_preview
-from orchestration.partitions import daily_partitions
+from orchestration.partitions import LAKE_POOL, business_dates
 from orchestration.resources import LakehouseResource
 
 COMMIT_ATTEMPTS = 3
@@ -65,7 +65,8 @@ def _bronze_asset(feed: Feed) -> dg.AssetsDefinition:
         name=feed.name,
         key_prefix=["bronze"],
         group_name=f"bronze_{feed.source}",
-        partitions_def=daily_partitions,
+        partitions_def=business_dates,
+        pool=LAKE_POOL,
         description=f"{feed.description} Landing: {feed.source}/{feed.pattern}",
         kinds={"python", "delta"},
         metadata={"format": feed.format, "encoding": feed.encoding, "snapshot": feed.snapshot},

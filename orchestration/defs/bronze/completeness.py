@@ -12,7 +12,7 @@ import dagster as dg
 from ingestion import completeness
 from ingestion.schemas import FEEDS
 from orchestration.defs.bronze.assets import asset_key
-from orchestration.partitions import daily_partitions
+from orchestration.partitions import LAKE_POOL, business_dates
 from orchestration.resources import LakehouseResource
 
 
@@ -20,7 +20,8 @@ from orchestration.resources import LakehouseResource
     name=completeness.TABLE,
     key_prefix=["bronze"],
     group_name="bronze_checks",
-    partitions_def=daily_partitions,
+    partitions_def=business_dates,
+    pool=LAKE_POOL,
     deps=[asset_key(feed.name) for feed in FEEDS],
     kinds={"python", "delta"},
     description=(

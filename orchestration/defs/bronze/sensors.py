@@ -10,7 +10,10 @@ copied in with an old mtime preserved is not seen here; the nightly run and the 
 
 One run request per business date, restricted to the feeds whose files changed; the
 run key carries the files' fingerprints so that a re-export triggers a new run and an
-unchanged file never does twice.
+unchanged file never does twice. A date new to the partition set is added with the
+request. A file whose date is not a complete business date (today or later in
+Asia/Shanghai, or before 2000) is logged and skipped, and kept out of the cursor: it is
+looked at again on the next tick, and requested once its day has ended.
 """
 
 import hashlib
@@ -18,19 +21,17 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from bakehouse.config import LOCAL_TZ
 from ingestion.common.files import LandingFile, Readiness, discover, split_ready
 from ingestion.schemas import FEEDS
 from orchestration.defs.bronze.assets import asset_key
 from orchestration.defs.bronze.jobs import bronze_job
+from orchestration.partitions import business_dates, today_local, why_not_a_business_date
 from orchestration.resources import LakehouseResource
 
 RETENTION_DAYS = 7
-FIRST_PARTITION = date(2024, 1, 1)  # daily_partitions' start
 
 
 @dataclass
@@ -56,21 +57,34 @@ class DateRequest:
     run_key: str
 
 
+@dataclass(frozen=True)
+class SkippedFile:
+    relative: str
+    reason: str
+
+
 def plan_requests(
     files: list[LandingFile], cursor: LandingCursor, now: datetime
-) -> tuple[list[DateRequest], LandingCursor]:
-    """The run requests for files changed since the cursor, and the next cursor."""
+) -> tuple[list[DateRequest], LandingCursor, list[SkippedFile]]:
+    """The run requests for files changed since the cursor, the next cursor, and the
+    changed files skipped because their date is not a complete business date."""
     changed = [
         f
         for f in files
         if f.mtime_ns > cursor.horizon_ns and cursor.seen.get(f.relative) != f.fingerprint
     ]
-    last_partition = now.astimezone(ZoneInfo(LOCAL_TZ)).date() + timedelta(days=1)
+    today = today_local(now)
     by_date: dict[date, list[LandingFile]] = defaultdict(list)
+    skipped: list[SkippedFile] = []
     for landing_file in changed:
         business_date = landing_file.business_date
-        if business_date is not None and FIRST_PARTITION <= business_date <= last_partition:
+        if business_date is None:
+            continue  # a name without a date: the ingest run reports it as rejected
+        reason = why_not_a_business_date(business_date, today)
+        if reason is None:
             by_date[business_date].append(landing_file)
+        else:
+            skipped.append(SkippedFile(landing_file.relative, reason))
     requests = []
     for business_date, date_files in sorted(by_date.items()):
         feeds = sorted(
@@ -85,11 +99,16 @@ def plan_requests(
         ).hexdigest()[:16]
         requests.append(DateRequest(business_date, tuple(feeds), f"{business_date}:{digest}"))
     horizon_ns = int((now - timedelta(days=RETENTION_DAYS)).timestamp() * 1e9)
+    waiting = {s.relative for s in skipped}
     next_cursor = LandingCursor(
         horizon_ns=max(horizon_ns, cursor.horizon_ns),
-        seen={f.relative: f.fingerprint for f in files if f.mtime_ns > horizon_ns},
+        seen={
+            f.relative: f.fingerprint
+            for f in files
+            if f.mtime_ns > horizon_ns and f.relative not in waiting
+        },
     )
-    return requests, next_cursor
+    return requests, next_cursor, skipped
 
 
 @dg.sensor(
@@ -103,8 +122,19 @@ def bronze_landing_sensor(
 ) -> dg.SensorResult:
     # A file still being written is left out (so not remembered): a later tick sees it.
     files, _ = split_ready(discover(lakehouse.settings.landing), Readiness.from_env())
-    requests, next_cursor = plan_requests(
+    requests, next_cursor, skipped = plan_requests(
         files, LandingCursor.parse(context.cursor), datetime.now(UTC)
+    )
+    for skipped_file in skipped:
+        context.log.info(f"skipped {skipped_file.relative}: {skipped_file.reason}")
+    new_dates = sorted(
+        {
+            request.business_date.isoformat()
+            for request in requests
+            if not context.instance.has_dynamic_partition(
+                business_dates.name, request.business_date.isoformat()
+            )
+        }
     )
     return dg.SensorResult(
         run_requests=[
@@ -117,4 +147,7 @@ def bronze_landing_sensor(
             for request in requests
         ],
         cursor=next_cursor.dump(),
+        dynamic_partitions_requests=(
+            [business_dates.build_add_request(new_dates)] if new_dates else []
+        ),
     )

@@ -2,13 +2,15 @@
 
 They come from one resolution of the identifier graph, so they are produced in one
 step and are never out of step with each other. Unpartitioned: identity is global.
-Each run reads the landing files identity has not processed yet and re-resolves the
-people they touch; `full: true` in the run config rebuilds the graph from all of
-bronze (one_ids stay stable either way; see docs/ONEID.md).
+Each run reads the landing files identity has not processed yet (the file ledger) and
+re-resolves the people they touch; a run with none materializes nothing. `full: true`
+in the run config rebuilds the graph from all of bronze (one_ids stay stable either
+way; see docs/ONEID.md).
 """
 
 import dagster as dg
 
+from orchestration.partitions import LAKE_POOL
 from orchestration.resources import LakehouseResource
 from transforms.identity.pipeline import BRONZE_TABLES
 
@@ -43,16 +45,21 @@ class OneIdConfig(dg.Config):
             group_name="identity",
             kinds={"delta", "spark"},
             tags={"pii": "restricted"} if name == "pii_vault" else {"pii": "pseudonymised"},
+            skippable=True,  # a run with no new landing files materializes nothing
         )
         for name, description in OUTPUTS.items()
     ],
     can_subset=False,
+    pool=LAKE_POOL,
 )
 def oneid(context: dg.AssetExecutionContext, config: OneIdConfig, lakehouse: LakehouseResource):
     """Resolve identities from bronze and publish the silver identity tables."""
     from transforms.identity.pipeline import run_identity
 
     summary = run_identity(lakehouse.lake(with_spark=True), full=config.full)
+    if summary.mode == "noop":
+        context.log.info("OneID: no landing file identity has not processed; nothing changed")
+        return
     shared = {
         "night": summary.night.isoformat(),
         "mode": summary.mode,

@@ -14,6 +14,7 @@ from bakehouse.maintenance import (
     maintain_lake,
     retention_from_env,
 )
+from orchestration.partitions import LAKE_POOL
 from orchestration.resources import LakehouseResource
 
 
@@ -59,6 +60,7 @@ def maintenance_metadata(results: list[TableMaintenance], retention_hours: int) 
 
 @dg.op(
     out=dg.Out(dg.Nothing),
+    pool=LAKE_POOL,
     description="OPTIMIZE (compaction) then VACUUM every Delta table under the lake.",
 )
 def maintain_lake_tables(

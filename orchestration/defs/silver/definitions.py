@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from orchestration.defs.silver.assets import silver_daily, silver_masters
+from orchestration.defs.silver.assets import silver
 
-defs = dg.Definitions(assets=[silver_masters, silver_daily])
+defs = dg.Definitions(assets=[silver])
