@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import orjson
 import polars as pl
 
+from bakehouse.normalize import INVISIBLE, WHITESPACE
 from ingestion.schemas import EXTRA_COLUMN, Feed
 
 ROW = "source_row"
@@ -132,3 +133,35 @@ def missing_column_rejects(
         )
         for i, line in enumerate(raw_lines)
     ]
+
+
+def key_text_expr(column: str) -> pl.Expr:
+    """`bakehouse.normalize.key_text` as a polars expression (same results)."""
+    text = pl.col(column).str.replace_all(f"[{INVISIBLE}]", "").str.normalize("NFKC")
+    text = text.str.strip_chars(WHITESPACE)
+    return pl.when(text != "").then(text)
+
+
+def normalisable_count(feed: Feed, frame: pl.DataFrame) -> int:
+    """How many identifier values the join form (`key_text`) will change.
+
+    Bronze keeps the raw value; silver, identity and the maps join on `key_text`. The
+    ledger notes this count (`normalisable:N`) so the change is visible, not silent.
+    """
+    names = [name for name in feed.identifier_names if name in frame.columns]
+    if not names or not len(frame):
+        return 0
+    changed = frame.select(
+        [
+            (pl.col(n).is_not_null() & key_text_expr(n).ne_missing(pl.col(n))).sum().alias(n)
+            for n in names
+        ]
+    )
+    return int(sum(changed.row(0)))
+
+
+def with_key_notes(feed: Feed, raw: RawRows) -> RawRows:
+    """`raw` with the `normalisable:N` note when any identifier value will be normalised."""
+    if count := normalisable_count(feed, raw.frame):
+        raw.notes.append(f"normalisable:{count}")
+    return raw
