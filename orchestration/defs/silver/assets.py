@@ -89,7 +89,10 @@ def silver_masters(lakehouse: LakehouseResource):
     for table in MASTER_SOURCES:
         yield dg.MaterializeResult(
             asset_key=_key(table),
-            metadata={"row_count": dg.MetadataValue.int(result.row_counts.get(table, 0))},
+            metadata={
+                "row_count": dg.MetadataValue.int(result.row_counts.get(table, 0)),
+                "store_conflicts": dg.MetadataValue.text("; ".join(result.store_conflicts) or "-"),
+            },
         )
 
 
@@ -124,6 +127,7 @@ def silver_daily(context: dg.AssetExecutionContext, lakehouse: LakehouseResource
                 ", ".join(d.isoformat() for d in sorted(rebuilt[table])) or "-"
             ),
             "table_row_count": dg.MetadataValue.int(result.row_counts.get(table, 0)),
+            "store_conflicts": dg.MetadataValue.text("; ".join(result.store_conflicts) or "-"),
         }
         if lake.exists("silver", table):
             frame = lake.read("silver", table).where(F.col("business_date") == F.lit(day))
