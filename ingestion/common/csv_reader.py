@@ -26,7 +26,7 @@ from ingestion.common.rows import (
     header_score,
     map_header,
     missing_column_rejects,
-    with_key_notes,
+    shared_checks,
 )
 from ingestion.schemas import EXTRA_COLUMN, Feed
 
@@ -64,9 +64,9 @@ def read_csv(feed: Feed, data: bytes) -> RawRows:
 
     Byte-order marks at line starts are decoding artifacts: stripped, and counted in
     the note `line_boms_stripped:N`. Identifier values the join form will change are
-    counted in `normalisable:N` (`rows.with_key_notes`).
+    counted in `normalisable:N` (`rows.shared_checks`).
     """
-    return with_key_notes(feed, _read_csv(feed, data))
+    return shared_checks(feed, _read_csv(feed, data))
 
 
 def _read_csv(feed: Feed, data: bytes) -> RawRows:

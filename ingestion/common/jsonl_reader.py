@@ -39,7 +39,7 @@ from ingestion.common.rows import (
     RawRows,
     Reject,
     empty_frame,
-    with_key_notes,
+    shared_checks,
 )
 from ingestion.schemas import EXTRA_COLUMN, Feed
 
@@ -181,7 +181,7 @@ def read_jsonl(
     Byte-order marks at line starts are stripped (`line_boms_stripped:N`).
     """
     raw = _read_jsonl(feed, data, assume_present, keep_lines=keep_lines, utf8_checked=utf8_checked)
-    return with_key_notes(feed, _quarantine_line_faults(raw))
+    return shared_checks(feed, _quarantine_line_faults(raw))
 
 
 def _read_jsonl(

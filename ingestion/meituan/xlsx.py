@@ -9,7 +9,7 @@ Identifier columns (`Column.identifier`) are the exception: a number cell there 
 read as the text the file stores (`<v>3801234567890123456</v>`), never as a float,
 which holds 15-17 significant digits (calamine gives 3801234567890122752). Stored
 scientific notation or a fraction then quarantines the row (`casting`). A text cell
-holding a lone surrogate (an `_xD800_` escape: no character) is `bad_text`.
+holding half a surrogate pair (an `_xD800_` escape: no character) is `bad_text`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from ingestion.common.rows import (
     header_score,
     map_header,
     missing_column_rejects,
-    with_key_notes,
+    shared_checks,
 )
 from ingestion.schemas import EXTRA_COLUMN, Feed
 
@@ -151,14 +151,20 @@ def stored_numbers(data: bytes, sheet: str) -> dict[tuple[int, int], str]:
     return numbers
 
 
-def _has_lone_surrogate(text: str | None) -> bool:
-    return text is not None and any("\ud800" <= ch <= "\udfff" for ch in text)
+# An OOXML `_xHHHH_` escape of half a surrogate pair (ECMA-376 Part 1, 22.9.2.19): no
+# character. calamine leaves it as the literal text `_xD800_`; a library may decode it
+# to a lone surrogate. Either way the cell is not the text the source meant.
+_SURROGATE_ESCAPE = re.compile(r"_x[dD][89a-fA-F][0-9a-fA-F]{2}_|[\ud800-\udfff]")
+
+
+def _bad_text(text: str | None) -> bool:
+    return text is not None and _SURROGATE_ESCAPE.search(text) is not None
 
 
 def read_xlsx(feed: Feed, data: bytes) -> RawRows:
     """Read one XLSX export (see module docstring); notes `normalisable:N` when any
-    identifier value's join form differs from it (`rows.with_key_notes`)."""
-    return with_key_notes(feed, _read_xlsx(feed, data))
+    identifier value's join form differs from it (`rows.shared_checks`)."""
+    return shared_checks(feed, _read_xlsx(feed, data))
 
 
 def _read_xlsx(feed: Feed, data: bytes) -> RawRows:
@@ -204,7 +210,7 @@ def _read_xlsx(feed: Feed, data: bytes) -> RawRows:
         for i, cells in enumerate(row for row in texts if any(c is not None for c in row))
     ]
     raw_lines = [",".join(c or "" for c in cells) for _, cells in numbered]
-    bad_text = {n for n, cells in numbered if any(_has_lone_surrogate(c) for c in cells)}
+    bad_text = {n for n, cells in numbered if any(_bad_text(c) for c in cells)}
     if not numbered:
         return RawRows(empty_frame(feed), [], 0, "xlsx", notes)
     if header_map.missing_required:
@@ -220,7 +226,7 @@ def _read_xlsx(feed: Feed, data: bytes) -> RawRows:
         Reject(
             n,
             "bad_text",
-            "a cell holds a lone surrogate (an _xD800_-style escape: no character)",
+            "a cell holds half a surrogate pair (an _xD800_ escape): no character",
             line.encode("utf-8", "backslashreplace").decode(),
         )
         for (n, _), line in zip(numbered, raw_lines, strict=True)
