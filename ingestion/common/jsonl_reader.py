@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -181,7 +182,7 @@ def read_jsonl(
     Byte-order marks at line starts are stripped (`line_boms_stripped:N`).
     """
     raw = _read_jsonl(feed, data, assume_present, keep_lines=keep_lines, utf8_checked=utf8_checked)
-    return shared_checks(feed, _quarantine_line_faults(raw))
+    return shared_checks(feed, _quarantine_line_faults(feed, raw))
 
 
 def _read_jsonl(
@@ -370,8 +371,36 @@ def line_faults(lines: pl.Series) -> dict[int, tuple[str, str]]:
     return faults
 
 
-def _quarantine_line_faults(raw: RawRows) -> RawRows:
-    """Move the records with a `line_faults` fault from the frame to the rejects."""
+_NUMBER_DAMAGE = r"-?[0-9]+(?:\.[0-9]*)?[eE][+-]?[0-9]+|-?[0-9]+\.[0-9]*"
+
+
+def id_number_faults(feed: Feed, lines: pl.Series) -> dict[int, tuple[str, str]]:
+    """Identifier keys whose value is a JSON number with an exponent or a fraction.
+
+    polars renders such a number in its own words (`7.1E+18` becomes
+    `7100000000000000000`), so the token the file holds is read here, as text:
+    `id_scientific_notation` or `id_not_integer`, like the same value in a CSV
+    (`casting.ID_SCIENTIFIC`). An integer token is read exactly and lands.
+    """
+    keys = sorted({c.source.split(".")[-1] for c in feed.columns if c.identifier})
+    if not keys or not len(lines):
+        return {}
+    pattern = (
+        '"(' + "|".join(re.escape(k) for k in keys) + r')"\s*:\s*(' + _NUMBER_DAMAGE + r")\s*[,}\]]"
+    )
+    faults = {}
+    for index in lines.str.contains(pattern).fill_null(False).arg_true().to_list():
+        found = [(m.group(1), m.group(2)) for m in re.finditer(pattern, lines[index])]
+        scientific = [f for f in found if "e" in f[1].lower()]
+        key, token = (scientific or found)[0]
+        reason = "id_scientific_notation" if scientific else "id_not_integer"
+        faults[index] = (reason, f"{key}={token} (a JSON number, not the id's text)")
+    return faults
+
+
+def _quarantine_line_faults(feed: Feed, raw: RawRows) -> RawRows:
+    """Move the records with a `line_faults` or `id_number_faults` fault from the
+    frame to the rejects (the first found: a line's own fault before its values')."""
     if not len(raw.frame):
         return raw
     rows = raw.frame.get_column(ROW)
@@ -380,10 +409,10 @@ def _quarantine_line_faults(raw: RawRows) -> RawRows:
         if raw.lines_from is not None
         else raw.frame.get_column(RAW_LINE)
     )
-    faults = line_faults(lines)
+    faults = id_number_faults(feed, lines) | line_faults(lines)
     if not faults:
         return raw
-    for index, (reason, detail) in faults.items():
+    for index, (reason, detail) in sorted(faults.items()):
         raw.rejects.append(Reject(int(rows[index]), reason, detail, lines[index]))
     keep = pl.Series([i not in faults for i in range(len(raw.frame))], dtype=pl.Boolean)
     raw.frame = raw.frame.filter(keep)
