@@ -346,24 +346,49 @@ def line_fault(line: str) -> tuple[str, str] | None:
     return None
 
 
-def line_faults(lines: pl.Series) -> dict[int, tuple[str, str]]:
-    """`line_fault` of every line that can have one: {0-based index: (reason, detail)}.
-
-    Only candidate lines are parsed again, found in one vectorised pass: a key token
-    repeated (at any depth: two items of a list legitimately share keys, so the exact
-    check decides), a key with an escape in it (`"a"` and `"\\u0061"` are one key), or
-    a surrogate escape. A line none of these applies to has neither fault.
-    """
-    if not len(lines):
-        return {}
+def _repeated_key_tokens(lines: pl.Series) -> pl.Series:
+    """Lines where a key token (`"…":`, escape-aware) occurs twice, or a key holds an
+    escape (`"\\u0061"` is `a`). At any depth: two items of a list share keys, so this
+    only makes a line a candidate for the exact check."""
     keys = lines.str.extract_all(_STRING_TOKEN).list.eval(
         pl.element().filter(pl.element().str.ends_with(":")).str.replace(r"\s*:$", "")
     )
-    candidates = (
-        (keys.list.len() != keys.list.n_unique())
-        | keys.list.eval(pl.element().str.contains("\\", literal=True).any()).list.first()
-        | lines.str.contains(_SURROGATE_ESCAPE)
-    ).fill_null(False)
+    escaped = keys.list.eval(pl.element().str.contains("\\", literal=True).any()).list.first()
+    return (keys.list.len() != keys.list.n_unique()) | escaped
+
+
+def line_faults(
+    lines: pl.Series, frame: pl.DataFrame | None = None, feed: Feed | None = None
+) -> dict[int, tuple[str, str]]:
+    """`line_fault` of every line that can have one: {0-based index: (reason, detail)}.
+
+    Only candidate lines are parsed again, found by vectorised passes: a line with a
+    surrogate escape, or one whose keys may repeat (`_repeated_key_tokens`). For a flat
+    feed (`frame` and `feed` given, row i of `frame` read from line i) most lines are
+    cleared by a count first: without `null`s, a line's key tokens (`"…":`) number its
+    non-null values exactly unless a key repeats, is escaped or unknown (a `":` inside
+    a string value only makes a line a candidate). Lines with a `null` (a repeated key
+    may be one) are listed token by token.
+    """
+    if not len(lines):
+        return {}
+    candidates = lines.str.contains(_SURROGATE_ESCAPE)
+    if frame is not None and feed is not None and _flat(feed):
+        tokens = lines.str.count_matches(r'"\s*:')
+        values = frame.select(
+            pl.sum_horizontal([pl.col(c.name).is_not_null() for c in feed.columns]).cast(pl.UInt32)
+        ).to_series()
+        nulls = lines.str.contains(r":\s*null")
+        candidates = (
+            candidates | (tokens != values) | frame.get_column(EXTRA_COLUMN[0]).is_not_null()
+        ).fill_null(True)
+        listed = (nulls & ~candidates).fill_null(False)
+        if listed.any():
+            positions = listed.arg_true()
+            repeated = _repeated_key_tokens(lines.gather(positions)).fill_null(True)
+            candidates = candidates.scatter(positions.filter(repeated), True)
+    else:
+        candidates = (candidates | _repeated_key_tokens(lines)).fill_null(True)
     faults = {}
     for index in candidates.arg_true().to_list():
         if fault := line_fault(lines[index]):
@@ -409,7 +434,7 @@ def _quarantine_line_faults(feed: Feed, raw: RawRows) -> RawRows:
         if raw.lines_from is not None
         else raw.frame.get_column(RAW_LINE)
     )
-    faults = id_number_faults(feed, lines) | line_faults(lines)
+    faults = id_number_faults(feed, lines) | line_faults(lines, raw.frame, feed)
     if not faults:
         return raw
     for index, (reason, detail) in sorted(faults.items()):

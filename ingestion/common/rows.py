@@ -147,17 +147,20 @@ def normalisable_count(feed: Feed, frame: pl.DataFrame) -> int:
 
     Bronze keeps the raw value; silver, identity and the maps join on `key_text`. The
     ledger notes this count (`normalisable:N`) so the change is visible, not silent.
+    An ASCII value changes only by surrounding whitespace, so only non-ASCII values
+    (more bytes than characters) are normalised to tell.
     """
     names = [name for name in feed.identifier_names if name in frame.columns]
-    if not names or not len(frame):
-        return 0
-    changed = frame.select(
-        [
-            (pl.col(n).is_not_null() & key_text_expr(n).ne_missing(pl.col(n))).sum().alias(n)
-            for n in names
-        ]
-    )
-    return int(sum(changed.row(0)))
+    count = 0
+    for name in names:
+        values = frame.get_column(name).drop_nulls()
+        wide = values.str.len_bytes() != values.str.len_chars()
+        narrow = values.filter(~wide)
+        count += int((narrow.str.strip_chars(WHITESPACE) != narrow).sum())
+        if wide.any():
+            odd = values.filter(wide).to_frame(name)
+            count += int(odd.select(key_text_expr(name).ne_missing(pl.col(name)).sum()).item())
+    return count
 
 
 def shared_checks(feed: Feed, raw: RawRows) -> RawRows:

@@ -557,6 +557,13 @@ def test_fast_path_and_line_checker_give_the_same_verdicts() -> None:
         member(member_id="U4").replace('"郭伟"', '"\\udc00"'),
         member(member_id="U5", card_no=7.1e18).replace("7.1e+18", "7.1E+18"),
         member(member_id="U6", phone="１９８１９９０８６２８"),
+        # A repeat whose second value is null, and a key written as an escape.
+        member(member_id="U7").replace(
+            '"is_deleted": false', '"is_deleted": false, "is_deleted": null'
+        ),
+        member(member_id="U8")
+        .replace('"unionid"', '"\\u0075nionid"')
+        .replace('"openid"', '"unionid"'),
     ]
     body = ("\n".join(lines) + "\n").encode()
 
@@ -571,6 +578,8 @@ def test_fast_path_and_line_checker_give_the_same_verdicts() -> None:
         4: "bad_text",
         5: "id_scientific_notation",
         6: "landed",
+        7: "duplicate_key",
+        8: "duplicate_key",
     }
     # polars refuses a line with a low surrogate alone, so the fast path is shown
     # without it; with it (and with a malformed line) the lines are checked one by one.
@@ -580,10 +589,12 @@ def test_fast_path_and_line_checker_give_the_same_verdicts() -> None:
     assert verdicts(fast) == {1: "landed", 2: "duplicate_key", 3: "bad_text"} | {
         4: "id_scientific_notation",
         5: "landed",
+        6: "duplicate_key",
+        7: "duplicate_key",
     }
     assert verdicts(read_jsonl(feed, body)) == expected
     checked = read_jsonl(feed, body + b'{"member_id": \n')  # a malformed line
-    assert verdicts(checked) == expected | {7: "bad_json"}
+    assert verdicts(checked) == expected | {9: "bad_json"}
     for raw in (fast, checked):
         assert "normalisable:1" in raw.notes
 
