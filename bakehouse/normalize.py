@@ -150,9 +150,13 @@ def key_text_col(column: Column | str) -> Column:
 
     col = F.col(column) if isinstance(column, str) else column
     table = _key_table()
+    space = re.escape(WHITESPACE)
+    # Only a value with a non-ASCII character can hold anything but surrounding space to
+    # remove; the others skip the 3,600-character translation.
+    wide = F.length(col) != F.octet_length(col)
     text = F.regexp_replace(col, f"[{INVISIBLE}]", "")
     text = F.translate(text, "".join(table), "".join(table.values()))
-    space = re.escape(WHITESPACE)
+    text = F.when(wide, text).otherwise(col)
     text = F.regexp_replace(text, f"^[{space}]+|[{space}]+$", "")
     return F.when(text != "", text)
 

@@ -31,6 +31,7 @@ KEYS = [
     ("HZ\u200b202", "HZ202"),
     ("ＨＺ２０２", "HZ202"),
     ("\u3000HZ202\t", "HZ202"),
+    ("\x1fHZ202\x1c", "HZ202"),  # ASCII separators Python counts as space
     ("oUn AbC", "oUn AbC"),  # case and inner spaces are kept
     ("3801234567890123456", "3801234567890123456"),
     ("\ufeff", None),
