@@ -399,6 +399,41 @@ def line_faults(
 _NUMBER_DAMAGE = r"-?[0-9]+(?:\.[0-9]*)?[eE][+-]?[0-9]+|-?[0-9]+\.[0-9]*"
 
 
+def _id_number_pattern(feed: Feed) -> str | None:
+    keys = sorted({c.source.split(".")[-1] for c in feed.columns if c.identifier})
+    if not keys:
+        return None
+    names = "|".join(re.escape(k) for k in keys)
+    return '"(' + names + r')"\s*:\s*(' + _NUMBER_DAMAGE + r")\s*[,}\]]"
+
+
+def _provably_clean(feed: Feed, raw: RawRows) -> bool:
+    """Whether no line of a fast-path read can have a `line_faults` or
+    `id_number_faults` fault, from whole-text counts (no line split out).
+
+    No `\\u` escape: no surrogate and no escaped key. No identifier number with a
+    fraction or exponent. For a flat feed, the key tokens (`"…":`) number exactly the
+    non-null contract values: each such value has its token, so every line has as many
+    tokens as values, and a repeated key, a `null` or an unknown key would add one.
+    """
+    if raw.lines_from is None or not _flat(feed):
+        return False
+    body = raw.lines_from
+    if b"\\u" in body:
+        return False
+    pattern = _id_number_pattern(feed)
+    text = pl.Series([body], dtype=pl.Binary).cast(pl.String)
+    if pattern is not None and text.str.contains(pattern).item():
+        return False
+    tokens = _key_tokens(body)  # None: a space before a colon; count by regex then
+    if tokens is None:
+        tokens = text.str.count_matches(r'"\s*:').item()
+    values = raw.frame.select(
+        pl.sum_horizontal([pl.col(c.name).is_not_null() for c in feed.columns]).sum()
+    ).item()
+    return tokens == values
+
+
 def id_number_faults(feed: Feed, lines: pl.Series) -> dict[int, tuple[str, str]]:
     """Identifier keys whose value is a JSON number with an exponent or a fraction.
 
@@ -407,12 +442,9 @@ def id_number_faults(feed: Feed, lines: pl.Series) -> dict[int, tuple[str, str]]
     `id_scientific_notation` or `id_not_integer`, like the same value in a CSV
     (`casting.ID_SCIENTIFIC`). An integer token is read exactly and lands.
     """
-    keys = sorted({c.source.split(".")[-1] for c in feed.columns if c.identifier})
-    if not keys or not len(lines):
+    pattern = _id_number_pattern(feed)
+    if pattern is None or not len(lines):
         return {}
-    pattern = (
-        '"(' + "|".join(re.escape(k) for k in keys) + r')"\s*:\s*(' + _NUMBER_DAMAGE + r")\s*[,}\]]"
-    )
     faults = {}
     for index in lines.str.contains(pattern).fill_null(False).arg_true().to_list():
         found = [(m.group(1), m.group(2)) for m in re.finditer(pattern, lines[index])]
@@ -426,7 +458,7 @@ def id_number_faults(feed: Feed, lines: pl.Series) -> dict[int, tuple[str, str]]
 def _quarantine_line_faults(feed: Feed, raw: RawRows) -> RawRows:
     """Move the records with a `line_faults` or `id_number_faults` fault from the
     frame to the rejects (the first found: a line's own fault before its values')."""
-    if not len(raw.frame):
+    if not len(raw.frame) or _provably_clean(feed, raw):
         return raw
     rows = raw.frame.get_column(ROW)
     lines = (
