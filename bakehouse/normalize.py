@@ -113,6 +113,13 @@ MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 _NOT_ASCII_DIGIT = re.compile(r"[^0-9]+")
 
 
+def _regex_class(chars: str) -> str:
+    """A Spark regex character class of `chars` as `\\x{HHHH}` escapes, which Java (JVM
+    Spark) and Rust (Sail) read alike (Python's `re` does not; the Python forms here
+    use `str` methods)."""
+    return "[" + "".join(f"\\x{{{ord(c):04X}}}" for c in chars) + "]"
+
+
 @cache
 def _digit_table() -> dict[str, str]:
     """Characters whose NFKC form is one ASCII digit (full-width `１`, `①`, `𝟏`...)."""
@@ -150,14 +157,14 @@ def key_text_col(column: Column | str) -> Column:
 
     col = F.col(column) if isinstance(column, str) else column
     table = _key_table()
-    space = re.escape(WHITESPACE)
+    space = _regex_class(WHITESPACE)
     # Only a value with a non-ASCII character can hold anything but surrounding space to
     # remove; the others skip the 3,600-character translation.
     wide = F.length(col) != F.octet_length(col)
-    text = F.regexp_replace(col, f"[{INVISIBLE}]", "")
+    text = F.regexp_replace(col, _regex_class(INVISIBLE), "")
     text = F.translate(text, "".join(table), "".join(table.values()))
     text = F.when(wide, text).otherwise(col)
-    text = F.regexp_replace(text, f"^[{space}]+|[{space}]+$", "")
+    text = F.regexp_replace(text, f"^{space}+|{space}+$", "")
     return F.when(text != "", text)
 
 
