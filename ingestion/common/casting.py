@@ -3,7 +3,9 @@
 Every value arrives as text (or null). A value that is present but does not parse as
 its contract type makes its row a quarantine row with a reason code; it is never
 coerced to null. Parsing is deliberately strict: a money value with a third decimal
-is `bad_number`, not rounded; `2026-02-30` is `bad_date`.
+is `bad_number`, not rounded; `2026-02-30` is `bad_date`. An identifier column's
+text is kept exactly, but a number-shaped value there (`7.1E+18`, `123.0`) is
+`id_scientific_notation` / `id_not_integer`: the id's own digits are gone.
 """
 
 from __future__ import annotations

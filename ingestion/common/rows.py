@@ -193,7 +193,7 @@ def quarantine_repeated_columns(feed: Feed, raw: RawRows) -> RawRows:
     """A CSV/XLSX header naming one contract column twice is the tabular form of a
     repeated JSON key: a row whose two values differ is `duplicate_key` (which one the
     source meant is unknowable); a row where they agree lands."""
-    repeated = repeated_columns(feed, raw.notes)
+    repeated = repeated_columns(feed, raw.notes) if feed.format != "jsonl" else {}
     if not repeated or not len(raw.frame):
         return raw
     keep = []
