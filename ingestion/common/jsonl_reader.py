@@ -407,33 +407,6 @@ def _id_number_pattern(feed: Feed) -> str | None:
     return '"(' + names + r')"\s*:\s*(' + _NUMBER_DAMAGE + r")\s*[,}\]]"
 
 
-def _provably_clean(feed: Feed, raw: RawRows) -> bool:
-    """Whether no line of a fast-path read can have a `line_faults` or
-    `id_number_faults` fault, from whole-text counts (no line split out).
-
-    No `\\u` escape: no surrogate and no escaped key. No identifier number with a
-    fraction or exponent. For a flat feed, the key tokens (`"…":`) number exactly the
-    non-null contract values: each such value has its token, so every line has as many
-    tokens as values, and a repeated key, a `null` or an unknown key would add one.
-    """
-    if raw.lines_from is None or not _flat(feed):
-        return False
-    body = raw.lines_from
-    if b"\\u" in body:
-        return False
-    pattern = _id_number_pattern(feed)
-    text = pl.Series([body], dtype=pl.Binary).cast(pl.String)
-    if pattern is not None and text.str.contains(pattern).item():
-        return False
-    tokens = _key_tokens(body)  # None: a space before a colon; count by regex then
-    if tokens is None:
-        tokens = text.str.count_matches(r'"\s*:').item()
-    values = raw.frame.select(
-        pl.sum_horizontal([pl.col(c.name).is_not_null() for c in feed.columns]).sum()
-    ).item()
-    return tokens == values
-
-
 def id_number_faults(feed: Feed, lines: pl.Series) -> dict[int, tuple[str, str]]:
     """Identifier keys whose value is a JSON number with an exponent or a fraction.
 
@@ -458,7 +431,7 @@ def id_number_faults(feed: Feed, lines: pl.Series) -> dict[int, tuple[str, str]]
 def _quarantine_line_faults(feed: Feed, raw: RawRows) -> RawRows:
     """Move the records with a `line_faults` or `id_number_faults` fault from the
     frame to the rejects (the first found: a line's own fault before its values')."""
-    if not len(raw.frame) or _provably_clean(feed, raw):
+    if not len(raw.frame):
         return raw
     rows = raw.frame.get_column(ROW)
     lines = (
