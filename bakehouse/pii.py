@@ -13,10 +13,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from bakehouse import normalize as _normalize
 
 if TYPE_CHECKING:
     from pyspark.sql import Column
@@ -82,38 +83,9 @@ def pseudonym_col(key: bytes, id_type: str, value: Column | str) -> Column:
     return F.when(column.isNull() | (column == ""), F.lit(None).cast("string")).otherwise(digest)
 
 
-# -- normalisation -----------------------------------------------------------------
-_NON_DIGITS = re.compile(r"\D+")
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-
-
-def normalize_phone(raw: str | None) -> str | None:
-    """An 11-digit mainland mobile number from a typed one, else None.
-
-    Strips spaces, dashes and a leading +86/0086/86; anything that is then not a
-    plausible mobile number (landlines, typos with a digit missing) is not a phone key.
-    """
-    if not raw:
-        return None
-    digits = _NON_DIGITS.sub("", raw)
-    for prefix in ("0086", "86"):
-        if len(digits) == 11 + len(prefix) and digits.startswith(prefix):
-            digits = digits[len(prefix) :]
-    return digits if MOBILE_RE.match(digits) else None
-
-
-def normalize_phone_col(raw: Column | str) -> Column:
-    """The Spark Column form of `normalize_phone`."""
-    from pyspark.sql import functions as F
-
-    column = F.col(raw) if isinstance(raw, str) else raw
-    digits = F.regexp_replace(column, r"\D", "")
-    stripped = (
-        F.when((F.length(digits) == 15) & digits.startswith("0086"), F.substring(digits, 5, 11))
-        .when((F.length(digits) == 13) & digits.startswith("86"), F.substring(digits, 3, 11))
-        .otherwise(digits)
-    )
-    return F.when(stripped.rlike(MOBILE_RE.pattern), stripped)
+# -- normalisation: the one module, bakehouse.normalize ---------------------------------
+normalize_phone = _normalize.phone
+normalize_phone_col = _normalize.phone_col
 
 
 # -- masked display forms ---------------------------------------------------------------

@@ -37,6 +37,7 @@ from transforms.incremental import (
     dates_from_mapping_changes,
 )
 from transforms.masters.products import OBSERVED_NAMES_SCHEMA
+from transforms.masters.stores import conflict_summary
 from transforms.orders.union import build_unmapped
 from transforms.pipeline import (
     BRONZE_INPUTS,
@@ -201,6 +202,8 @@ class BuildResult:
     changed_files: list[str] = field(default_factory=list)
     row_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # Platform store ids the store map left out (`transforms.masters.stores.conflict_summary`)
+    store_conflicts: list[str] = field(default_factory=list)
 
 
 def _bronze(lake: Lake, spark: SparkSession) -> dict[str, DataFrame]:
@@ -262,9 +265,11 @@ def _stage(df: DataFrame, path: Path) -> DataFrame:
     return df.sparkSession.read.parquet(str(path))
 
 
-def _write_masters(lake: Lake, frames: dict[str, DataFrame]) -> None:
+def _write_masters(lake: Lake, frames: dict[str, DataFrame]) -> list[str]:
+    """Write the master tables; the store map's conflicts, for the run summary."""
     for table in MASTER_TABLES:
         lake.write(frames[table], SILVER, table, mode="overwrite")
+    return conflict_summary(lake.read(SILVER, "stores"))
 
 
 def _count(lake: Lake, tables: Iterable[str]) -> dict[str, int]:
@@ -277,15 +282,18 @@ def build_full(lake: Lake, key: bytes) -> BuildResult:
     started = time.perf_counter()
     spark = lake._spark()
     frames = silver_frames(_bronze(lake, spark), key)
-    _write_masters(lake, frames)
+    conflicts = _write_masters(lake, frames)
     for table in DAILY_TABLES:
         if table == "unmapped_platform_names":  # from the written orders, not the plan again
             frames[table] = build_unmapped(
-                lake.read(SILVER, "orders"), lake.read(SILVER, "order_lines")
+                lake.read(SILVER, "orders"),
+                lake.read(SILVER, "order_lines"),
+                lake.read(SILVER, "stores"),
             )
         lake.write(frames[table], SILVER, table, mode="overwrite", partition_by=["business_date"])
     return BuildResult(
         mode="full",
+        store_conflicts=conflicts,
         row_counts=_count(lake, (*MASTER_TABLES, *DAILY_TABLES)),
         seconds=time.perf_counter() - started,
     )
@@ -297,9 +305,10 @@ def build_masters(lake: Lake, key: bytes) -> BuildResult:
     spark = lake._spark()
     bronze = _bronze(lake, spark)
     frames = silver_frames(_restrict(bronze, AffectedDates()), key, known_names=_known_names(lake))
-    _write_masters(lake, frames)
+    conflicts = _write_masters(lake, frames)
     return BuildResult(
         mode="masters",
+        store_conflicts=conflicts,
         row_counts=_count(lake, MASTER_TABLES),
         seconds=time.perf_counter() - started,
     )
@@ -382,7 +391,7 @@ def build_incremental(lake: Lake, key: bytes, changed_files: Sequence[str]) -> B
     if extra := remapped_dates(lake, frames) - dates.orders:
         dates.orders |= extra
         frames = silver_frames(_restrict(bronze, dates), key, known_names=known)
-    _write_masters(lake, frames)
+    conflicts = _write_masters(lake, frames)
     groups = {"orders": dates.orders, "vouchers": dates.vouchers, "inventory": dates.inventory}
     staging = lake.settings.home / "tmp" / f"silver-{uuid.uuid4().hex}"
     staged: dict[str, DataFrame] = {}
@@ -392,7 +401,9 @@ def build_incremental(lake: Lake, key: bytes, changed_files: Sequence[str]) -> B
             if not days:
                 continue
             if table == "unmapped_platform_names":
-                source = build_unmapped(staged["orders"], staged["order_lines"])
+                source = build_unmapped(
+                    staged["orders"], staged["order_lines"], lake.read(SILVER, "stores")
+                )
             else:
                 source = frames[table].where(F.col("business_date").isin(days))
             staged[table] = _stage(source, staging / table)
@@ -401,6 +412,7 @@ def build_incremental(lake: Lake, key: bytes, changed_files: Sequence[str]) -> B
         shutil.rmtree(staging, ignore_errors=True)
     return BuildResult(
         mode="incremental",
+        store_conflicts=conflicts,
         dates=dates,
         changed_files=list(changed_files),
         row_counts=_count(lake, (*MASTER_TABLES, *DAILY_TABLES)),

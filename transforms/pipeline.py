@@ -119,7 +119,7 @@ def silver_frames(
         "store_costs_monthly": build_store_costs_monthly(bronze["erp_store_costs"]),
         "orders": channels.orders,
         "order_lines": channels.lines,
-        "unmapped_platform_names": build_unmapped(channels.orders, channels.lines),
+        "unmapped_platform_names": build_unmapped(channels.orders, channels.lines, stores),
         "vouchers": build_vouchers(
             vouchers_state, pos_voucher_tickets(pos_for_vouchers), product_map, key
         ),

@@ -3,7 +3,9 @@
 Every value arrives as text (or null). A value that is present but does not parse as
 its contract type makes its row a quarantine row with a reason code; it is never
 coerced to null. Parsing is deliberately strict: a money value with a third decimal
-is `bad_number`, not rounded; `2026-02-30` is `bad_date`.
+is `bad_number`, not rounded; `2026-02-30` is `bad_date`. An identifier column's
+text is kept exactly, but a number-shaped value there (`7.1E+18`, `123.0`) is
+`id_scientific_notation` / `id_not_integer`: the id's own digits are gone.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ DETAIL = "__reason_detail"
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
 _TRUE = ("true", "1", "是", "y", "yes")
 _FALSE = ("false", "0", "否", "n", "no")
+# Number-shaped damage in an identifier column (`Column.identifier`): a spreadsheet
+# turned the id into a number and printed it back. Whatever digits the source had are
+# gone, so the row is quarantined rather than landed under a different id.
+ID_SCIENTIFIC = r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$"  # 7.1E+18, 4.94078E+11
+ID_NOT_INTEGER = r"^[+-]?(\d+\.\d*|\.\d+)$"  # 3801234567890123456.0, 123.5
 _REASONS = {
     "int": "bad_number",
     "date": "bad_date",
@@ -180,6 +187,20 @@ def _complete(
     return value, failed
 
 
+def _id_damage(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(whether an identifier value is number-shaped damage, its reason code)."""
+    stripped = text.str.strip_chars()
+    scientific = stripped.str.contains(ID_SCIENTIFIC)
+    not_integer = stripped.str.contains(ID_NOT_INTEGER)
+    reason = (
+        pl.when(scientific)
+        .then(pl.lit("id_scientific_notation"))
+        .when(not_integer)
+        .then(pl.lit("id_not_integer"))
+    )
+    return (scientific | not_integer).fill_null(False), reason
+
+
 def type_rows(feed: Feed, text_rows: pl.DataFrame) -> pl.DataFrame:
     """Type the contract columns in place; add the first failure's reason and all details.
 
@@ -188,20 +209,24 @@ def type_rows(feed: Feed, text_rows: pl.DataFrame) -> pl.DataFrame:
     Each column is parsed once (values and failure flags in one pass); the detail text
     is only built for the few failing rows.
     """
-    checked = [c for c in feed.columns if c.type not in ("string", "json")]
-    passes, flags = [], []
+    checked = [c for c in feed.columns if c.type not in ("string", "json") or c.identifier]
+    passes, flags, reasons = [], [], {}
     for column in feed.columns:
         value, failed = _typed(pl.col(column.name), column.type)
         parsed = _parse_column(text_rows, column.name, column.type)
         if parsed is not None:
             value, failed = (pl.lit(series) for series in parsed)
+        if column.identifier:
+            failed, reasons[column.name] = _id_damage(pl.col(column.name))
         passes.append(value.cast(polars_type(column.type)).alias(f"__typed_{column.name}"))
         if column in checked:
             flags.append(failed.alias(f"__failed_{column.name}"))
     typed = text_rows.with_columns(*passes, *flags)
     failures = [
         pl.when(pl.col(f"__failed_{c.name}")).then(
-            pl.lit("bad_number" if decimal_spec(c.type) else _REASONS[c.type])
+            reasons[c.name]
+            if c.name in reasons
+            else pl.lit("bad_number" if decimal_spec(c.type) else _REASONS[c.type])
         )
         for c in checked
     ]

@@ -14,7 +14,7 @@ import io
 
 import polars as pl
 
-from ingestion.common.decoding import decode, has_undecodable, printable
+from ingestion.common.decoding import decode, has_undecodable, printable, strip_line_boms
 from ingestion.common.rows import (
     RAW_LINE,
     ROW,
@@ -26,6 +26,7 @@ from ingestion.common.rows import (
     header_score,
     map_header,
     missing_column_rejects,
+    shared_checks,
 )
 from ingestion.schemas import EXTRA_COLUMN, Feed
 
@@ -59,7 +60,16 @@ def _join_quoted(lines: list[str]) -> list[str]:
 
 
 def read_csv(feed: Feed, data: bytes) -> RawRows:
-    """Read one CSV export into text rows and rejects (see module docstring)."""
+    """Read one CSV export into text rows and rejects (see module docstring).
+
+    Byte-order marks at line starts are decoding artifacts: stripped, and counted in
+    the note `line_boms_stripped:N`. Identifier values the join form will change are
+    counted in `normalisable:N` (`rows.shared_checks`).
+    """
+    return shared_checks(feed, _read_csv(feed, data))
+
+
+def _read_csv(feed: Feed, data: bytes) -> RawRows:
     if not data:
         raise FileRejected("empty_file", "0 bytes")
     decoded = decode(
@@ -72,7 +82,9 @@ def read_csv(feed: Feed, data: bytes) -> RawRows:
         first = data.split(b"\n", 1)[0][:200]
         raise FileRejected("unrecognised_header", f"first line bytes {first!r}")
     notes = [decoded.note] if decoded.note else []
-    text = decoded.text
+    text, line_boms = strip_line_boms(decoded.text)
+    if line_boms:
+        notes.append(f"line_boms_stripped:{line_boms}")
     if not decoded.lossy and '"' not in text and text.count("\r") == text.count("\r\n"):
         simple = _read_simple(feed, text, decoded.encoding, notes)
         if simple is not None:

@@ -8,6 +8,7 @@ is one the contract recognises.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -81,3 +82,19 @@ def printable(text: str, encoding: str) -> str:
     """A surrogate-escaped line as storable text: bad bytes shown as \\xNN escapes."""
     raw = text.encode(_CODECS[encoding], "surrogateescape")
     return raw.decode(_CODECS[encoding], "backslashreplace")
+
+
+_LINE_BOMS = re.compile("(?m)^\ufeff+")
+
+
+def strip_line_boms(text: str) -> tuple[str, int]:
+    """`text` without byte-order marks at the start of any line, and how many lines had one.
+
+    A BOM at a line start is a decoding artifact (exports concatenated, or a line
+    written by a tool that prefixes every write with one), never data: left in, it
+    becomes part of the first field (`'\\ufeffHZ202'` as a store code). A U+FEFF
+    inside a value is left to the key normalisation (`bakehouse.normalize.key_text`).
+    """
+    if "\ufeff" not in text:
+        return text, 0
+    return _LINE_BOMS.subn("", text)

@@ -20,6 +20,8 @@ omits a key another record has is read as null for it, exactly like a JSON null.
 from __future__ import annotations
 
 import io
+import json
+import re
 from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,10 +40,17 @@ from ingestion.common.rows import (
     RawRows,
     Reject,
     empty_frame,
+    shared_checks,
 )
 from ingestion.schemas import EXTRA_COLUMN, Feed
 
 _BOM = b"\xef\xbb\xbf"
+_LINE_BOM = b"\n" + _BOM
+# Every JSON string token, whole (escape-aware), with the `:` that makes it a key. Read
+# left to right from a line's start, each match begins at a real string's opening quote.
+_STRING_TOKEN = r'"(?:[^"\\]|\\.)*"(?:\s*:)?'
+# A \uD800-\uDFFF escape: half of a surrogate pair, no character on its own.
+_SURROGATE_ESCAPE = r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
 # Above this size the key census counts bytes while polars parses (in a thread).
 _OVERLAP_BYTES = 1 << 20
 
@@ -120,6 +129,7 @@ def merge_chunk_notes(per_chunk: list[list[str]]) -> list[str]:
     extras: dict[str, None] = {}
     missing: list[set[str]] = []
     blank = 0
+    summed: dict[str, int] = {}
     others: dict[str, None] = {}
     for notes in per_chunk:
         chunk_missing: set[str] = set()
@@ -131,6 +141,8 @@ def merge_chunk_notes(per_chunk: list[list[str]]) -> list[str]:
                 chunk_missing = set(value.split(","))
             elif kind == "blank_lines_skipped":
                 blank += int(value)
+            elif kind in _SUMMED_NOTES:
+                summed[kind] = summed.get(kind, 0) + int(value)
             else:
                 others[note] = None
         missing.append(chunk_missing)
@@ -146,7 +158,11 @@ def merge_chunk_notes(per_chunk: list[list[str]]) -> list[str]:
     if still_missing:
         ordered = [name for name in first_missing.split(",") if name in still_missing]
         merged.append("missing_optional_columns:" + ",".join(ordered))
+    merged.extend(f"{kind}:{count}" for kind, count in summed.items())
     return merged
+
+
+_SUMMED_NOTES = ("line_boms_stripped", "normalisable")
 
 
 def read_jsonl(
@@ -158,6 +174,26 @@ def read_jsonl(
     utf8_checked: bool = False,
 ) -> RawRows:
     """Read one JSON-lines export. A 0-byte file is a day with no records, not a fault.
+
+    Whichever path parsed the lines (polars as they came, or line by line), the same
+    checks then quarantine a record with a key repeated in one object (`duplicate_key`:
+    readers disagree on which value counts) or a string escape that is no character
+    (`bad_text`: a lone surrogate such as `\\ud800`, which polars would land altered).
+    Byte-order marks at line starts are stripped (`line_boms_stripped:N`).
+    """
+    raw = _read_jsonl(feed, data, assume_present, keep_lines=keep_lines, utf8_checked=utf8_checked)
+    return shared_checks(feed, _quarantine_line_faults(feed, raw))
+
+
+def _read_jsonl(
+    feed: Feed,
+    data: bytes,
+    assume_present: Collection[str] = (),
+    *,
+    keep_lines: bool = True,
+    utf8_checked: bool = False,
+) -> RawRows:
+    """The reading behind `read_jsonl`.
 
     `assume_present`: top-level keys known to be in the file though maybe not in
     `data` (a later chunk of a file whose first chunk had them); absent here, they read
@@ -203,6 +239,12 @@ def read_jsonl(
                     kept.append(line)
             body = "\n".join(kept).encode()
 
+    if _LINE_BOM in body:
+        lines_with_bom = 0
+        while _LINE_BOM in body:
+            lines_with_bom += body.count(_LINE_BOM)
+            body = body.replace(_LINE_BOM, b"\n")
+        notes.append(f"line_boms_stripped:{lines_with_bom}")
     if not keep_lines and not rejects and _plain_lines(body):
         fast = _read_plain(feed, body, encoding, notes, assume_present)
         if fast is not None:
@@ -249,6 +291,161 @@ def read_jsonl(
         lines, rows = lines.filter(good), rows.filter(good)
     raw = _frame(feed, parsed, lines, rows, rejects, rows_read, encoding, notes, assume_present)
     assert raw is not None
+    return raw
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _DuplicateKeyError(key)
+        seen.add(key)
+    return dict(pairs)
+
+
+def _lone_surrogate(value: object) -> str | None:
+    """The first string (key or value, at any depth) holding a lone surrogate, if any."""
+    if isinstance(value, str):
+        return value if any("\ud800" <= ch <= "\udfff" for ch in value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if (found := _lone_surrogate(key)) or (found := _lone_surrogate(item)):
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            if found := _lone_surrogate(item):
+                return found
+    return None
+
+
+def line_fault(line: str) -> tuple[str, str] | None:
+    """(`duplicate_key` | `bad_text`, detail) for one JSON line, else None.
+
+    The exact check, by Python's json with every object's keys seen (the standard
+    library, unlike orjson and polars, keeps lone surrogates, so they can be told).
+    A line that is not JSON at all is None here: that is `bad_json`, decided elsewhere.
+    """
+    try:
+        record = json.loads(line, object_pairs_hook=_unique_pairs)
+    except _DuplicateKeyError as error:
+        return "duplicate_key", f"key {error.key!r} appears twice in one object"
+    except ValueError:
+        return None
+    if (found := _lone_surrogate(record)) is not None:
+        where = next(i for i, ch in enumerate(found) if "\ud800" <= ch <= "\udfff")
+        return "bad_text", (
+            f"a string escape decodes to no character (lone surrogate "
+            f"U+{ord(found[where]):04X} at position {where + 1})"
+        )
+    return None
+
+
+def _repeated_key_tokens(lines: pl.Series) -> pl.Series:
+    """Lines where a key token (`"…":`, escape-aware) occurs twice, or a key holds an
+    escape (`"\\u0061"` is `a`). At any depth: two items of a list share keys, so this
+    only makes a line a candidate for the exact check."""
+    keys = lines.str.extract_all(_STRING_TOKEN).list.eval(
+        pl.element().filter(pl.element().str.ends_with(":")).str.replace(r"\s*:$", "")
+    )
+    escaped = keys.list.eval(pl.element().str.contains("\\", literal=True).any()).list.first()
+    return (keys.list.len() != keys.list.n_unique()) | escaped
+
+
+def line_faults(
+    lines: pl.Series, frame: pl.DataFrame | None = None, feed: Feed | None = None
+) -> dict[int, tuple[str, str]]:
+    """`line_fault` of every line that can have one: {0-based index: (reason, detail)}.
+
+    Only candidate lines are parsed again, found by vectorised passes: a line with a
+    surrogate escape, or one whose keys may repeat (`_repeated_key_tokens`). For a flat
+    feed (`frame` and `feed` given, row i of `frame` read from line i) most lines are
+    cleared by a count first: without `null`s, a line's key tokens (`"…":`) number its
+    non-null values exactly unless a key repeats, is escaped or unknown (a `":` inside
+    a string value only makes a line a candidate). Lines with a `null` (a repeated key
+    may be one) are listed token by token.
+    """
+    if not len(lines):
+        return {}
+    candidates = lines.str.contains(_SURROGATE_ESCAPE)
+    if frame is not None and feed is not None and _flat(feed):
+        tokens = lines.str.count_matches(r'"\s*:')
+        values = frame.select(
+            pl.sum_horizontal([pl.col(c.name).is_not_null() for c in feed.columns]).cast(pl.UInt32)
+        ).to_series()
+        nulls = lines.str.contains(r":\s*null")
+        candidates = (
+            candidates | (tokens != values) | frame.get_column(EXTRA_COLUMN[0]).is_not_null()
+        ).fill_null(True)
+        listed = (nulls & ~candidates).fill_null(False)
+        if listed.any():
+            positions = listed.arg_true()
+            repeated = _repeated_key_tokens(lines.gather(positions)).fill_null(True)
+            candidates = candidates.scatter(positions.filter(repeated), True)
+    else:
+        candidates = (candidates | _repeated_key_tokens(lines)).fill_null(True)
+    faults = {}
+    for index in candidates.arg_true().to_list():
+        if fault := line_fault(lines[index]):
+            faults[index] = fault
+    return faults
+
+
+_NUMBER_DAMAGE = r"-?[0-9]+(?:\.[0-9]*)?[eE][+-]?[0-9]+|-?[0-9]+\.[0-9]*"
+
+
+def _id_number_pattern(feed: Feed) -> str | None:
+    keys = sorted({c.source.split(".")[-1] for c in feed.columns if c.identifier})
+    if not keys:
+        return None
+    names = "|".join(re.escape(k) for k in keys)
+    return '"(' + names + r')"\s*:\s*(' + _NUMBER_DAMAGE + r")\s*[,}\]]"
+
+
+def id_number_faults(feed: Feed, lines: pl.Series) -> dict[int, tuple[str, str]]:
+    """Identifier keys whose value is a JSON number with an exponent or a fraction.
+
+    polars renders such a number in its own words (`7.1E+18` becomes
+    `7100000000000000000`), so the token the file holds is read here, as text:
+    `id_scientific_notation` or `id_not_integer`, like the same value in a CSV
+    (`casting.ID_SCIENTIFIC`). An integer token is read exactly and lands.
+    """
+    pattern = _id_number_pattern(feed)
+    if pattern is None or not len(lines):
+        return {}
+    faults = {}
+    for index in lines.str.contains(pattern).fill_null(False).arg_true().to_list():
+        found = [(m.group(1), m.group(2)) for m in re.finditer(pattern, lines[index])]
+        scientific = [f for f in found if "e" in f[1].lower()]
+        key, token = (scientific or found)[0]
+        reason = "id_scientific_notation" if scientific else "id_not_integer"
+        faults[index] = (reason, f"{key}={token} (a JSON number, not the id's text)")
+    return faults
+
+
+def _quarantine_line_faults(feed: Feed, raw: RawRows) -> RawRows:
+    """Move the records with a `line_faults` or `id_number_faults` fault from the
+    frame to the rejects (the first found: a line's own fault before its values')."""
+    if not len(raw.frame):
+        return raw
+    rows = raw.frame.get_column(ROW)
+    lines = (
+        raw_lines(raw.lines_from, rows)
+        if raw.lines_from is not None
+        else raw.frame.get_column(RAW_LINE)
+    )
+    faults = id_number_faults(feed, lines) | line_faults(lines, raw.frame, feed)
+    if not faults:
+        return raw
+    for index, (reason, detail) in sorted(faults.items()):
+        raw.rejects.append(Reject(int(rows[index]), reason, detail, lines[index]))
+    keep = pl.Series([i not in faults for i in range(len(raw.frame))], dtype=pl.Boolean)
+    raw.frame = raw.frame.filter(keep)
     return raw
 
 
@@ -409,6 +606,12 @@ def _check_lines(
         try:
             record = orjson.loads(line)
         except orjson.JSONDecodeError as error:
+            # orjson refuses a lone surrogate that the fast path would read: both paths
+            # must call it what it is (`line_fault`).
+            if fault := line_fault(line):
+                rejects.append(Reject(i + 1, *fault, line))
+                ok.append(False)
+                continue
             cut = i == last and not terminated
             rejects.append(Reject(i + 1, "truncated_row" if cut else "bad_json", str(error), line))
             ok.append(False)

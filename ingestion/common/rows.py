@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import orjson
 import polars as pl
 
+from bakehouse.normalize import INVISIBLE, WHITESPACE
 from ingestion.schemas import EXTRA_COLUMN, Feed
 
 ROW = "source_row"
@@ -132,3 +133,81 @@ def missing_column_rejects(
         )
         for i, line in enumerate(raw_lines)
     ]
+
+
+def key_text_expr(column: str) -> pl.Expr:
+    """`bakehouse.normalize.key_text` as a polars expression (same results)."""
+    text = pl.col(column).str.replace_all(f"[{INVISIBLE}]", "").str.normalize("NFKC")
+    text = text.str.strip_chars(WHITESPACE)
+    return pl.when(text != "").then(text)
+
+
+def normalisable_count(feed: Feed, frame: pl.DataFrame) -> int:
+    """How many identifier values the join form (`key_text`) will change.
+
+    Bronze keeps the raw value; silver, identity and the maps join on `key_text`. The
+    ledger notes this count (`normalisable:N`) so the change is visible, not silent.
+    An ASCII value changes only by surrounding whitespace, so only non-ASCII values
+    (more bytes than characters) are normalised to tell.
+    """
+    names = [name for name in feed.identifier_names if name in frame.columns]
+    count = 0
+    for name in names:
+        values = frame.get_column(name).drop_nulls()
+        wide = values.str.len_bytes() != values.str.len_chars()
+        narrow = values.filter(~wide)
+        count += int((narrow.str.strip_chars(WHITESPACE) != narrow).sum())
+        if wide.any():
+            odd = values.filter(wide).to_frame(name)
+            count += int(odd.select(key_text_expr(name).ne_missing(pl.col(name)).sum()).item())
+    return count
+
+
+def shared_checks(feed: Feed, raw: RawRows) -> RawRows:
+    """The checks every reader ends with: repeated contract columns quarantined
+    (`duplicate_key`), then the `normalisable:N` note when any identifier value's join
+    form differs from it."""
+    raw = quarantine_repeated_columns(feed, raw)
+    if count := normalisable_count(feed, raw.frame):
+        raw.notes.append(f"normalisable:{count}")
+    return raw
+
+
+def repeated_columns(feed: Feed, notes: list[str]) -> dict[str, list[str]]:
+    """Contract columns whose header the file repeats: {bronze name: extra labels}.
+
+    `map_header` takes a repeated header's first column and keeps the others in
+    `extra_json` under the name with `#` appended (`状态#`).
+    """
+    extras = next((n.partition(":")[2] for n in notes if n.startswith("extra_columns:")), "")
+    by_source = {c.source: c.name for c in feed.columns}
+    repeated: dict[str, list[str]] = {}
+    for label in extras.split(",") if extras else []:
+        base = label.rstrip("#")
+        if label != base and base in by_source:
+            repeated.setdefault(by_source[base], []).append(label)
+    return repeated
+
+
+def quarantine_repeated_columns(feed: Feed, raw: RawRows) -> RawRows:
+    """A CSV/XLSX header naming one contract column twice is the tabular form of a
+    repeated JSON key: a row whose two values differ is `duplicate_key` (which one the
+    source meant is unknowable); a row where they agree lands."""
+    repeated = repeated_columns(feed, raw.notes) if feed.format != "jsonl" else {}
+    if not repeated or not len(raw.frame):
+        return raw
+    keep = []
+    for row in raw.frame.iter_rows(named=True):
+        extras = orjson.loads(row[EXTRA_COLUMN[0]]) if row[EXTRA_COLUMN[0]] else {}
+        clash = [
+            f"{name}: {row[name]!r} vs {extras.get(label)!r}"
+            for name, labels in repeated.items()
+            for label in labels
+            if (row[name] or None) != (extras.get(label) or None)
+        ]
+        keep.append(not clash)
+        if clash:
+            detail = "a column appears twice with different values: " + "; ".join(clash)
+            raw.rejects.append(Reject(row[ROW], "duplicate_key", detail, row[RAW_LINE] or ""))
+    raw.frame = raw.frame.filter(pl.Series(keep, dtype=pl.Boolean))
+    return raw

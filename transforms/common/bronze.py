@@ -14,6 +14,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from bakehouse.normalize import key_text_col
 from ingestion.schemas import FEEDS_BY_NAME, LINEAGE_COLUMNS
 
 if TYPE_CHECKING:
@@ -52,16 +53,24 @@ def read_bronze(lake: Lake, spark: SparkSession, table: str) -> DataFrame:
     """A bronze table with the contract's columns, or an empty frame before it exists.
 
     Columns the contract lists are cast to its types; missing optional ones are added
-    as nulls, so a feed that has not landed yet never breaks the night.
+    as nulls, so a feed that has not landed yet never breaks the night. Identifier
+    columns come in their join form (`bakehouse.normalize.key_text_col`: no BOM,
+    zero-width or surrounding space, NFKC), so `HZ202` and `HZ202\u00a0` are one store;
+    bronze keeps the raw value and its ledger counts the changed ones (`normalisable:N`).
     """
     schema = bronze_schema(table)
     if not lake.exists("bronze", table):
         return empty_bronze(spark, table)
     raw = lake.read("bronze", table)
     present = set(raw.columns)
+    identifiers = set(FEEDS_BY_NAME[table].identifier_names)
+
+    def column(name: str) -> F.Column:
+        return key_text_col(name) if name in identifiers else F.col(name)
+
     return raw.select(
         *[
-            (F.col(f.name) if f.name in present else F.lit(None)).cast(f.dataType).alias(f.name)
+            (column(f.name) if f.name in present else F.lit(None)).cast(f.dataType).alias(f.name)
             for f in schema.fields
         ]
     )

@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from transforms.common.columns import MONEY, QTY, conform, money
+from transforms.masters.stores import store_conflicts
 from transforms.orders.model import ChannelOrders
 
 PLATFORM_CHANNELS = ("meituan", "eleme", "douyin")
@@ -23,7 +24,7 @@ UNMAPPED_SCHEMA = T.StructType(
     [
         T.StructField("business_date", T.DateType(), False),
         T.StructField("platform", T.StringType(), False),
-        T.StructField("kind", T.StringType(), False),  # product | store
+        T.StructField("kind", T.StringType(), False),  # product | store | store_conflict
         T.StructField("platform_value", T.StringType(), False),
         T.StructField("order_count", T.LongType(), False),
         T.StructField("line_count", T.LongType(), False),
@@ -41,7 +42,14 @@ def union_channels(channels: Iterable[ChannelOrders]) -> ChannelOrders:
     return ChannelOrders(orders, lines)
 
 
-def build_unmapped(orders: DataFrame, lines: DataFrame) -> DataFrame:
+def build_unmapped(
+    orders: DataFrame, lines: DataFrame, stores: DataFrame | None = None
+) -> DataFrame:
+    """Unmapped platform products and stores per business date, with their revenue.
+
+    `stores` (silver/stores): a store id the map left out because several stores claim
+    it, or because it is in scientific notation, is kind `store_conflict`, not `store`.
+    """
     # Grouping keys are plain columns: Sail rejects literal grouping expressions here.
     products = (
         lines.where(F.col("channel").isin(*PLATFORM_CHANNELS) & F.col("sku").isNull())
@@ -64,16 +72,23 @@ def build_unmapped(orders: DataFrame, lines: DataFrame) -> DataFrame:
             money(F.sum("net_amount")).alias("revenue_amount"),
         )
     )
-    stores = (
-        orders.where(
-            F.col("channel").isin(*PLATFORM_CHANNELS)
-            & F.col("store_code").isNull()
-            & F.col("platform_store_id").isNotNull()
+    unmapped = orders.where(
+        F.col("channel").isin(*PLATFORM_CHANNELS)
+        & F.col("store_code").isNull()
+        & F.col("platform_store_id").isNotNull()
+    )
+    kind = F.lit("store")
+    if stores is not None:
+        conflicts = store_conflicts(stores).select(
+            F.col("platform").alias("channel"), "platform_store_id", F.lit(True).alias("_conflict")
         )
-        .select(
+        unmapped = unmapped.join(conflicts, ["channel", "platform_store_id"], "left")
+        kind = F.when(F.col("_conflict"), F.lit("store_conflict")).otherwise(kind)
+    unmapped_stores = (
+        unmapped.select(
             "business_date",
             F.col("channel").alias("platform"),
-            F.lit("store").alias("kind"),
+            kind.alias("kind"),
             F.col("platform_store_id").alias("platform_value"),
             "line_count",
             "gross_amount",
@@ -88,4 +103,4 @@ def build_unmapped(orders: DataFrame, lines: DataFrame) -> DataFrame:
         )
         .withColumn("qty", F.lit(None).cast(QTY))
     )
-    return conform(products.unionByName(stores), UNMAPPED_SCHEMA)
+    return conform(products.unionByName(unmapped_stores), UNMAPPED_SCHEMA)

@@ -52,6 +52,7 @@ def build_metadata(result: BuildResult) -> dict[str, dict[str, dg.MetadataValue]
             "build_mode": dg.MetadataValue.text(result.mode),
             "changed_files": dg.MetadataValue.int(len(result.changed_files)),
             "row_count": dg.MetadataValue.int(result.row_counts.get(name, 0)),
+            "store_conflicts": dg.MetadataValue.text("; ".join(result.store_conflicts) or "-"),
         }
         if table.daily:
             days = sorted(dates[name])
