@@ -144,18 +144,28 @@ def test_the_table_holds_one_row_per_expected_file_and_date(sim_home: Settings) 
     assert Path(sim_home.table_path("bronze", completeness.TABLE)).is_dir()
 
 
-def test_the_dagster_asset_carries_it_as_run_metadata(sim_home: Settings) -> None:
+def test_the_dagster_asset_carries_it_as_run_metadata(
+    sim_home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import dagster as dg
 
+    from tests.conftest import TEST_PII_KEY
+
+    monkeypatch.setenv("BAKEHOUSE_PII_KEY", TEST_PII_KEY)  # the run's preflight asks for a key
+
     from orchestration.defs.bronze.completeness import feed_completeness
+    from orchestration.partitions import BUSINESS_DATES
     from orchestration.resources import LakehouseResource
 
     partition = date(2026, 10, 8)  # 10-06..10-08 have no files; 10-05 has late ones
-    result = dg.materialize(
-        [feed_completeness],
-        partition_key=partition.isoformat(),
-        resources={"lakehouse": LakehouseResource(home=str(sim_home.home))},
-    )
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(BUSINESS_DATES, [partition.isoformat()])
+        result = dg.materialize(
+            [feed_completeness],
+            partition_key=partition.isoformat(),
+            resources={"lakehouse": LakehouseResource(home=str(sim_home.home))},
+            instance=instance,
+        )
     assert result.success
     (materialization,) = result.asset_materializations_for_node("bronze__feed_completeness")
     metadata = {key: value.value for key, value in materialization.metadata.items()}
