@@ -76,11 +76,13 @@ def test_a_run_killed_at_a_point_converges_after_a_re_run(
     log = tmp_path / "runs.log"
     for number, point in enumerate(points):
         args = RERUN if number else RERUN[:-1]
-        killed = bakehouse(home, *args, log=log, env={"BAKEHOUSE_KILL_AT": point})
-        assert killed.killed, (
-            f"{point}: the run was not killed ({killed.returncode})\n{killed.output[-3000:]}"
-        )
-        assert f"kill point {point.split('#')[0]} reached" in killed.output
+        trace = tmp_path / f"trace-{number}.txt"
+        env = {"BAKEHOUSE_KILL_AT": point, "BAKEHOUSE_KILL_TRACE": str(trace)}
+        killed = bakehouse(home, *args, log=log, env=env)
+        assert killed.killed, f"{point}: not killed ({killed.returncode})\n{killed.output[-3000:]}"
+        name, _, count = point.partition("#")
+        last_point = trace.read_text(encoding="utf-8").splitlines()[-1]
+        assert last_point == f"{name}#{count or 1}", f"killed after {last_point}, not at {point}"
     rerun = bakehouse(home, *RERUN, log=log)
     assert rerun.returncode == 0, rerun.output[-4000:]
     _assert_converged(homes, home, f"killed at {', '.join(points)}")
