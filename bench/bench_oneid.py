@@ -415,6 +415,26 @@ def bench_resolve(people: int, home: Path) -> dict:
     }
 
 
+def _people_and_labels(lake) -> tuple[dict, dict]:
+    """identifier -> frozenset of its person's identifiers, and identifier -> link_kind."""
+    rows = lake.read_arrow(
+        "silver", "identity_map", columns=["one_id", "id_type", "id_hash", "link_kind"]
+    )
+    groups: dict[str, set] = {}
+    labels = {}
+    for row in rows.to_pylist():
+        ident = (row["id_type"], row["id_hash"])
+        groups.setdefault(row["one_id"], set()).add(ident)
+        labels[ident] = row["link_kind"]
+    person = {ident: frozenset(ids) for ids in groups.values() for ident in ids}
+    return person, labels
+
+
+def _grouping_differences(left: dict, right: dict) -> set:
+    """Identifiers whose person (as a set of identifiers) differs between two maps."""
+    return {ident for ident in set(left) | set(right) if left.get(ident) != right.get(ident)}
+
+
 def bench_evaluate(scale: float, days: int, home: Path) -> dict:
     from bakehouse.lake import Lake
     from bakehouse.pii import load_key
@@ -446,11 +466,22 @@ def bench_evaluate(scale: float, days: int, home: Path) -> dict:
         timings["run_identity_nightly_s"] += time.perf_counter() - started
     timings = {name: round(value, 1) for name, value in timings.items()}
     nightly = evaluate_oneid(lake, settings.truth, key)
-    # And a full rebuild of the last night from every bronze row, for comparison.
+    nightly_people = _people_and_labels(lake)
+    # And a full rebuild of the last night from every bronze row, with the nights'
+    # weak-model version (refit=False), for comparison.
     started = time.perf_counter()
-    full = run_identity(lake, night=nights[-1], key=key, full=True)
+    full = run_identity(lake, night=nights[-1], key=key, full=True, refit=False)
     timings["run_identity_full_s"] = round(time.perf_counter() - started, 1)
     scores = evaluate_oneid(lake, settings.truth, key)
+    full_people = _people_and_labels(lake)
+    differ = {
+        "identifiers_grouped_differently": len(
+            _grouping_differences(nightly_people[0], full_people[0])
+        ),
+        "labels_differ": sum(
+            1 for ident, kind in full_people[1].items() if nightly_people[1].get(ident) != kind
+        ),
+    }
     return {
         "bench": "oneid_evaluate",
         "scale": scale,
@@ -465,6 +496,8 @@ def bench_evaluate(scale: float, days: int, home: Path) -> dict:
         "shared_in_map": scores["shared_in_map"],
         "nightly": {name: nightly[name].as_dict() for name in ("overall", "strong", "weak")},
         "full": {name: scores[name].as_dict() for name in ("overall", "strong", "weak")},
+        "nightly_vs_full": differ,
+        "model_version": full.model_version,
         "last_night_mode": summary.mode,
         "peak_rss_mb": _peak_rss_mb(),
     }

@@ -21,10 +21,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 MAX_ROUNDS = 64
 
@@ -85,8 +84,6 @@ class ComponentsResult:
 
 def _canonical(edges: DataFrame) -> DataFrame:
     """Edges as (src > dst) pairs without self-loops or duplicates."""
-    from pyspark.sql import functions as F
-
     return (
         edges.select(
             F.greatest("src", "dst").alias("src"),
@@ -99,8 +96,6 @@ def _canonical(edges: DataFrame) -> DataFrame:
 
 def _large_star(edges: DataFrame) -> DataFrame:
     """Connect every strictly larger neighbour of u to the smallest node around u."""
-    from pyspark.sql import functions as F
-
     both = edges.unionByName(edges.select(F.col("dst").alias("src"), F.col("src").alias("dst")))
     smallest = both.groupBy("src").agg(F.min("dst").alias("m"))
     smallest = smallest.select("src", F.least("src", "m").alias("m"))
@@ -113,8 +108,6 @@ def _large_star(edges: DataFrame) -> DataFrame:
 
 def _small_star(edges: DataFrame) -> DataFrame:
     """Connect u and its smaller neighbours to the smallest of them."""
-    from pyspark.sql import functions as F
-
     smallest = edges.groupBy("src").agg(F.min("dst").alias("m"))
     joined = edges.join(smallest, "src")
     neighbours = joined.select(F.col("dst").alias("src"), F.col("m").alias("dst"))
@@ -124,8 +117,6 @@ def _small_star(edges: DataFrame) -> DataFrame:
 
 def _is_star_forest(edges: DataFrame) -> bool:
     """Converged when every node points to exactly one root and roots point nowhere."""
-    from pyspark.sql import functions as F
-
     parents = edges.groupBy("src").agg(F.count("*").alias("n"))
     if parents.where(F.col("n") > 1).limit(1).count() > 0:
         return False
@@ -144,8 +135,6 @@ def connected_components(
 
     `nodes` (column `node`) adds isolated nodes, which form components of their own.
     """
-    from pyspark.sql import functions as F
-
     cut = checkpoint or Checkpointer()
     current = cut(_canonical(edges.select("src", "dst")))
     rounds = 0

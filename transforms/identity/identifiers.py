@@ -15,13 +15,11 @@ anything is written, and only `profiles.pii_vault` keeps some in clear.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
 
 from bakehouse.pii import normalize_phone_col
 from transforms.identity import config as c
-
-if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame
 
 OBSERVATION_COLUMNS = (
     "record_key",
@@ -29,6 +27,7 @@ OBSERVATION_COLUMNS = (
     "id_type",
     "id_value",
     "business_date",
+    "source_file",  # the landing file (its evidence is replaced if the file is re-sent)
     # Activity evidence for the probabilistic model (null where a source has none):
     # the ERP store, the time, and for platform orders the masked phone and address.
     "store_code",
@@ -42,8 +41,6 @@ VOIDED = "作废"
 
 def _clean(column: Column | str) -> Column:
     """Trimmed, NFKC-insensitive enough for system-generated ids: empty is null."""
-    from pyspark.sql import functions as F
-
     col = F.col(column) if isinstance(column, str) else column
     trimmed = F.trim(col.cast("string"))
     return F.when(trimmed != "", trimmed)
@@ -61,8 +58,6 @@ def _melt(
     evidence: dict[str, Column] | None = None,
 ) -> DataFrame:
     """One observation per non-null identifier of each record of `frame`."""
-    from pyspark.sql import functions as F
-
     evidence = evidence or {}
     pairs = F.array(
         *[
@@ -77,7 +72,11 @@ def _melt(
     ]
     return (
         frame.select(
-            "record_key", "business_date", *evidence_columns, F.explode(pairs).alias("obs")
+            "record_key",
+            "business_date",
+            "source_file",
+            *evidence_columns,
+            F.explode(pairs).alias("obs"),
         )
         .select(
             "record_key",
@@ -85,6 +84,7 @@ def _melt(
             F.col("obs.id_type").alias("id_type"),
             F.col("obs.id_value").alias("id_value"),
             "business_date",
+            "source_file",
             *EVIDENCE_COLUMNS,
         )
         .where(F.col("id_value").isNotNull())
@@ -93,8 +93,6 @@ def _melt(
 
 def member_observations(mp_members: DataFrame) -> DataFrame:
     """Every version of a CRM member ties its ids together (old phones stay linked)."""
-    from pyspark.sql import functions as F
-
     records = mp_members.withColumn("record_key", F.concat(F.lit("member:"), "member_id"))
     return _melt(
         records,
@@ -112,8 +110,6 @@ def member_observations(mp_members: DataFrame) -> DataFrame:
 
 def pos_tickets(pos_sales: DataFrame) -> DataFrame:
     """One row per non-voided ticket with the identifiers typed at the till."""
-    from pyspark.sql import functions as F
-
     return (
         pos_sales.where(F.coalesce(F.col("doc_type"), F.lit("")) != VOIDED)
         .groupBy("store_code", "ticket_no")
@@ -123,6 +119,7 @@ def pos_tickets(pos_sales: DataFrame) -> DataFrame:
             F.max(_clean("voucher_code")).alias("voucher_code"),
             F.min("sold_at").alias("sold_at"),
             F.min("business_date").alias("business_date"),
+            F.min("source_file").alias("source_file"),
         )
         .withColumn("record_key", F.concat_ws(":", F.lit("pos"), "store_code", "ticket_no"))
     )
@@ -133,8 +130,6 @@ def pos_observations(pos_sales: DataFrame, douyin_orders: DataFrame | None) -> D
 
     `douyin_orders` should be the whole table: a voucher bought weeks ago pays today.
     """
-    from pyspark.sql import functions as F
-
     tickets = pos_tickets(pos_sales)
     if douyin_orders is not None:
         buyers = douyin_orders.select(
@@ -158,8 +153,6 @@ def pos_observations(pos_sales: DataFrame, douyin_orders: DataFrame | None) -> D
 
 
 def mp_order_observations(mp_orders: DataFrame) -> DataFrame:
-    from pyspark.sql import functions as F
-
     records = mp_orders.withColumn("record_key", F.concat(F.lit("mp:"), "order_id"))
     return _melt(
         records,
@@ -175,8 +168,6 @@ def mp_order_observations(mp_orders: DataFrame) -> DataFrame:
 
 
 def wecom_observations(wecom_contacts: DataFrame) -> DataFrame:
-    from pyspark.sql import functions as F
-
     records = wecom_contacts.withColumn("record_key", F.concat(F.lit("wecom:"), "external_userid"))
     return _melt(
         records,
@@ -192,8 +183,6 @@ def wecom_observations(wecom_contacts: DataFrame) -> DataFrame:
 
 def _store_map(erp_stores: DataFrame | None, platform_column: str) -> DataFrame | None:
     """Platform store id -> ERP store code; the ERP master is the only such map."""
-    from pyspark.sql import functions as F
-
     if erp_stores is None:
         return None
     return (
@@ -207,8 +196,6 @@ def _store_map(erp_stores: DataFrame | None, platform_column: str) -> DataFrame 
 
 
 def _with_erp_store(frame: DataFrame, mapping: DataFrame | None) -> DataFrame:
-    from pyspark.sql import functions as F
-
     if mapping is None:
         return frame.withColumn("store_code", F.col("platform_store"))
     return frame.join(mapping, "platform_store", "left").withColumn(
@@ -229,8 +216,6 @@ def platform_observations(
 ) -> list[DataFrame]:
     """A platform order names one platform user (a node, linked by `linkage` if at all),
     with its weak evidence: masked phone, the ERP store, the masked address, the time."""
-    from pyspark.sql import functions as F
-
     parts = []
     for table, store_column, id_type, user_column, address in DELIVERY_PLATFORMS:
         if (orders := bronze.get(table)) is not None:
@@ -281,8 +266,6 @@ def _platform_melt(
     keys: tuple[str, ...],
 ) -> DataFrame:
     """Observations of one platform's orders (`platform_store` mapped to the ERP code)."""
-    from pyspark.sql import functions as F
-
     frame = _with_erp_store(frame, store_map).withColumn(
         "record_key", F.concat_ws(":", F.lit(source), *keys)
     )

@@ -13,23 +13,31 @@ the best person only if the match probability reaches `match_threshold` and the
 runner-up is `match_margin` times less likely, so an ambiguous masked phone links
 nobody.
 
-Fixed parameters rather than EM: the candidate set is blocked on the phone, so EM
-cannot learn the phone's m/u from it, and the priors below come from arithmetic on
-the phone-number space and the store network that holds at any scale.
+Versioned parameters (`WeakModel`): the m/u probabilities below and the prior are
+one numbered version, estimated at a full (weekly) rebuild from the accumulated
+evidence and kept in `silver/identity_model`; every night scores with the current
+version, so a link never depends on which night its evidence arrived. The m/u values
+are the documented arithmetic on the phone-number space and the store network (the
+candidate set is blocked on the phone, so EM cannot learn the phone's m/u from it);
+the prior is re-estimated from the phones known at the rebuild.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from transforms.identity import config as c
 
 if TYPE_CHECKING:
     import pandas as pd
-    from pyspark.sql import DataFrame
 
 PROFILE_COLUMNS = ("unique_id", "last4", "prefix3", "home_store", "stores", "city", "daypart")
 PROFILE_SCHEMA = (
@@ -116,8 +124,55 @@ BLOCKING_RULE = (
 )
 
 
-def splink_settings(prior: float) -> Any:
-    """The splink settings of the weak-link model (link_only, fixed m/u)."""
+@dataclass(frozen=True)
+class WeakModel:
+    """One version of the weak model's parameters.
+
+    `prior`: probability that a platform user and a known phone are one person
+    (`LINKABLE_SHARE / phones`, `phones` the phone identifiers known when it was
+    estimated); `mu`: {comparison: [(m, u) per level, in MODEL's order]} (empty: MODEL's
+    documented values). Version 0 is the built-in default, used until a rebuild
+    estimates version 1.
+    """
+
+    version: int = 0
+    prior: float = LINKABLE_SHARE / 200_000
+    phones: int = 200_000
+    estimated_on: date | None = None
+    mu: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+
+    def level(self, comparison: str, index: int, default: Level) -> tuple[float, float]:
+        """(m, u) of one level: this version's, or MODEL's."""
+        values = self.mu.get(comparison)
+        return tuple(values[index]) if values else (default.m, default.u)  # type: ignore[return-value]
+
+    def params_json(self) -> str:
+        """The m/u of every level as stored in `silver/identity_model.params`."""
+        mu = {
+            name: [list(self.level(name, i, level)) for i, level in enumerate(levels)]
+            for name, levels in MODEL
+        }
+        return json.dumps({"prior": self.prior, "mu": mu}, sort_keys=True)
+
+    @classmethod
+    def from_row(cls, version: int, phones: int, estimated_on: date | None, params: str):
+        data = json.loads(params)
+        mu = {name: [tuple(pair) for pair in pairs] for name, pairs in data["mu"].items()}
+        return cls(version, float(data["prior"]), int(phones), estimated_on, mu)
+
+
+def estimate_model(phones: int, version: int, night: date) -> WeakModel:
+    """A new version from the accumulated evidence: the prior from the phones known."""
+    return WeakModel(
+        version=version,
+        prior=min(0.5, LINKABLE_SHARE / max(phones, 1)),
+        phones=phones,
+        estimated_on=night,
+    )
+
+
+def splink_settings(model: WeakModel) -> Any:
+    """The splink settings of the weak-link model (link_only, the version's m/u)."""
     from splink import SettingsCreator
     from splink import comparison_library as cl
 
@@ -130,13 +185,14 @@ def splink_settings(prior: float) -> Any:
                 "is_null_level": True,
             }
         ]
-        for level in levels:
+        for index, level in enumerate(levels):
+            m, u = model.level(name, index, level)
             level_dicts.append(
                 {
                     "sql_condition": level.sql,
                     "label_for_charts": level.label,
-                    "m_probability": level.m,
-                    "u_probability": level.u,
+                    "m_probability": m,
+                    "u_probability": u,
                 }
             )
         comparisons.append(cl.CustomComparison(level_dicts, output_column_name=name))
@@ -145,15 +201,13 @@ def splink_settings(prior: float) -> Any:
         unique_id_column_name="unique_id",
         comparisons=comparisons,
         blocking_rules_to_generate_predictions=[BLOCKING_RULE],
-        probability_two_random_records_match=prior,
+        probability_two_random_records_match=model.prior,
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
     )
 
 
 def _daypart(hour_col: Any) -> Any:
-    from pyspark.sql import functions as F
-
     return (
         F.when(hour_col.isNull(), F.lit(None).cast("string"))
         .when(hour_col < 11, F.lit("morning"))
@@ -166,8 +220,6 @@ def _daypart(hour_col: Any) -> Any:
 def _mode(frame: DataFrame, keys: list[str], value: str, alias: str) -> DataFrame:
     """The most frequent non-null `value` per `keys`, weighted by `visits` (ties: the
     shortest, then smallest value)."""
-    from pyspark.sql import functions as F
-
     counts = (
         frame.where(F.col(value).isNotNull())
         .groupBy(*keys, value)
@@ -180,8 +232,6 @@ def _mode(frame: DataFrame, keys: list[str], value: str, alias: str) -> DataFram
 
 def _habits(activity: DataFrame, keys: list[str]) -> DataFrame:
     """Home store (most visits), every store visited and the mean hour, per `keys`."""
-    from pyspark.sql import functions as F
-
     home = _mode(activity, keys, "store_code", "home_store")
     rest = activity.groupBy(*keys).agg(
         F.sort_array(F.collect_set("store_code")).alias("stores"),
@@ -192,8 +242,6 @@ def _habits(activity: DataFrame, keys: list[str]) -> DataFrame:
 
 def platform_profiles(activity: DataFrame, candidates: DataFrame) -> DataFrame:
     """Evidence per still-unlinked platform user: masked phone, stores, city, time."""
-    from pyspark.sql import functions as F
-
     keys = ["node"]
     activity = activity.join(candidates.select("node"), "node", "left_semi")
     masked = _mode(activity, keys, "masked_phone", "masked")
@@ -221,8 +269,6 @@ def candidate_phones(platform: DataFrame, phones: DataFrame, activity: DataFrame
     full mask (`138****5678`); for a tail-only mask (`尾号5678`) the same last four and
     the platform user's home store among the stores the phone itself was seen at.
     """
-    from pyspark.sql import functions as F
-
     full = platform.where(F.col("prefix3").isNotNull()).select("last4", "prefix3").distinct()
     tail = (
         platform.where(F.col("prefix3").isNull() & F.col("home_store").isNotNull())
@@ -253,8 +299,6 @@ def person_profiles(
     every night for little more. `persons` gives the phone's person, so two phones of
     one person do not compete in `best_links`; `phones` are the blocked candidates.
     """
-    from pyspark.sql import functions as F
-
     base = phones.join(persons, "node").select(
         "person",
         F.col("node").alias("target"),
@@ -286,7 +330,7 @@ def person_profiles(
     )
 
 
-def score(left: pd.DataFrame, right: pd.DataFrame, prior: float) -> pd.DataFrame:
+def score(left: pd.DataFrame, right: pd.DataFrame, model: WeakModel) -> pd.DataFrame:
     """splink predictions (unique_id_l, unique_id_r, match_weight, match_probability)."""
     import duckdb
     from splink import DuckDBAPI, Linker
@@ -296,7 +340,7 @@ def score(left: pd.DataFrame, right: pd.DataFrame, prior: float) -> pd.DataFrame
         db_api = DuckDBAPI(connection=connection)
         left_table = db_api.register(left[list(PROFILE_COLUMNS)], table_name="platform_users")
         right_table = db_api.register(right[list(PROFILE_COLUMNS)], table_name="people")
-        linker = Linker([left_table, right_table], splink_settings(prior), log_level=None)
+        linker = Linker([left_table, right_table], splink_settings(model), log_level=None)
         predictions = linker.inference.predict(warning_mode="never")
         frame = predictions.as_pandas_dataframe()
     finally:
@@ -338,8 +382,12 @@ def best_links(predictions: pd.DataFrame, config: c.IdentityConfig) -> pd.DataFr
     return chosen.reset_index()[["unique_id_l", "unique_id_r", "match_probability"]]
 
 
-def make_weak_linker(erp_stores: DataFrame | None, config: c.IdentityConfig):
-    """A `WeakLinker`: (candidates, activity, person_of, phones) -> (node, target) links."""
+def make_weak_linker(
+    erp_stores: DataFrame | None, config: c.IdentityConfig, model: WeakModel | None = None
+):
+    """A `WeakLinker`: (candidates, activity, person_of, phones) -> (node, target) links,
+    scored with one parameter version (`model`, default version 0)."""
+    model = model or WeakModel()
 
     def link(
         candidates: DataFrame,
@@ -347,7 +395,6 @@ def make_weak_linker(erp_stores: DataFrame | None, config: c.IdentityConfig):
         person_of: Callable[[DataFrame], DataFrame],
         phones: DataFrame,
     ) -> DataFrame | None:
-        from pyspark.sql import functions as F
 
         left_rows = platform_profiles(activity, candidates).toPandas()
         if left_rows.empty:
@@ -364,11 +411,7 @@ def make_weak_linker(erp_stores: DataFrame | None, config: c.IdentityConfig):
         right_rows = person_profiles(persons, blocked, activity, erp_stores).toPandas()
         if right_rows.empty:
             return None
-        # The prior: the linkable share of platform users over the phones we know (about
-        # one per person: a full-population count of people would cost a join a night).
-        n_people = phones.count()
-        prior = min(0.5, LINKABLE_SHARE / max(n_people, 1))
-        chosen = best_links(score(left_rows, right_rows, prior), config)
+        chosen = best_links(score(left_rows, right_rows, model), config)
         if chosen.empty:
             return None
         chosen = chosen.merge(

@@ -15,13 +15,12 @@ any personal data.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
 
 from bakehouse.pii import mask_name_col, mask_phone_col, normalize_phone_col, pseudonym_col
 from transforms.identity import config as c
-
-if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame
 
 # What `members` says about how a person was resolved (from their identifiers).
 PERSON_COLUMNS = (
@@ -36,9 +35,6 @@ AGE_BANDS = ((18, "<18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-
 
 def latest_members(mp_members: DataFrame) -> DataFrame:
     """The current CRM record of each member (latest `updated_at`, then latest file)."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     order = [F.desc_nulls_last("updated_at")]
     if "business_date" in mp_members.columns:
         order.append(F.desc_nulls_last("business_date"))
@@ -53,8 +49,6 @@ def latest_members(mp_members: DataFrame) -> DataFrame:
 
 
 def _age_band(age: Column) -> Column:
-    from pyspark.sql import functions as F
-
     band = F.when(age.isNull(), F.lit(None).cast("string"))
     for upper, label in AGE_BANDS:
         band = band.when(age < upper, F.lit(label))
@@ -69,9 +63,6 @@ def primary_members(
     The person's member ids are known by their pseudonym (a night re-resolves people
     whose ids it saw on earlier nights), so the CRM records join on the keyed hash.
     """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     if mp_members is None:
         return None
     member_of = assigned.where(F.col("id_type") == c.MEMBER_ID).select(
@@ -102,8 +93,6 @@ def primary_members(
 
 def members_profile(assigned: DataFrame, primary: DataFrame | None, night: date) -> DataFrame:
     """`silver/members`: one pseudonymised row per one_id (members and platform-only)."""
-    from pyspark.sql import functions as F
-
     people = assigned.groupBy("one_id").agg(
         F.count("*").alias("identifier_count"),
         F.sort_array(F.collect_set("id_type")).alias("id_types"),
@@ -173,8 +162,6 @@ _PROFILE_TYPES: tuple[tuple[str, str], ...] = (
 
 def pii_vault(primary: DataFrame | None, night: date) -> DataFrame | None:
     """`silver/pii_vault`: clear contact details of members, erased where deleted."""
-    from pyspark.sql import functions as F
-
     if primary is None:
         return None
     live = ~F.col("all_deleted")

@@ -2,17 +2,16 @@
 
 Nodes are pseudonymous identifiers `(id_type, id_hash)`, with a `long` node id derived
 from them for the join-heavy component algorithm (xxhash64; with 10 million
-identifiers the chance of any collision is about 3e-6). The clear value rides along
-only where `profiles` needs it and is dropped before anything is written.
+identifiers the chance of any collision is about 3e-6). Clear values are replaced by
+the keyed hash (and a phone's masked form) as soon as observations are hashed.
 
-The graph is kept between nights (`GraphState`, tables in `state.py`): every pair of
-identifiers seen on one record (deterministic edges) and every accepted probabilistic
-link, the identifiers the guards took out, the activity evidence per identifier, the
-masked form of each phone. A night adds tonight's records and recomputes the
-components of the people they touch (*affected*: every identifier of a person one of
-tonight's identifiers belongs to, plus tonight's new identifiers), not the whole
-population. The first night, or a `full` rebuild, is the same computation over an
-empty state, with every person affected.
+The graph is kept between nights (`GraphState`, tables in `pipeline.py`): every pair
+of identifiers seen on one record (deterministic edges), every accepted weak link,
+the identifiers the guards took out, the activity evidence per identifier and file,
+the masked form of each phone. A night adds tonight's records and recomputes the
+people they touch (*affected*, `_plan_affected`), not the whole population. The
+first night, or a `full` rebuild, is the same computation over an empty state, with
+every person affected, and gives the same people and labels as the nights did.
 
 Guards against over-merging, each reported by `NightResult.shared` / `.splits`:
 1. an identifier seen next to more than `max_partners` distinct identifiers of one
@@ -27,14 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
 
 from bakehouse.pii import pseudonym_col
 from transforms.identity import config as c
 from transforms.identity.graph import Checkpointer, connected_components
-
-if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame
 
 # Proposes probabilistic links: (candidates, activity, person_of, phones) -> (node,
 # target) rows attaching platform nodes to the person holding phone node `target`, or
@@ -46,34 +44,34 @@ WeakLinker = Callable[
 
 
 def node_id(id_type: Column | str, id_hash: Column | str) -> Column:
-    from pyspark.sql import functions as F
-
     return F.xxhash64(F.concat_ws(":", id_type, id_hash))
 
 
 def hash_observations(observations: DataFrame, key: bytes) -> DataFrame:
-    """Add `id_hash` (keyed pseudonym) and `node` to each observation.
+    """Add `id_hash` (keyed pseudonym) and `node`; the clear value becomes `masked_value`.
 
-    `pseudonym_col` needs the id type as a literal, so the column is built as a CASE
-    over the known id types.
+    `masked_value` is a phone's masked form (`138****5678`, what the weak model blocks
+    on) and null for every other id type, so nothing downstream (and no scratch file)
+    holds a clear identifier. `pseudonym_col` needs the id type as a literal, so the
+    hash is a CASE over the known id types.
     """
-    from pyspark.sql import functions as F
-
     id_hash = None
     for id_type in c.ID_TYPES:
         branch = pseudonym_col(key, id_type, F.col("id_value"))
         condition = F.col("id_type") == id_type
         id_hash = F.when(condition, branch) if id_hash is None else id_hash.when(condition, branch)
-    hashed = observations.withColumn("id_hash", id_hash)
-    return hashed.withColumn("node", node_id("id_type", "id_hash"))
+    masked = F.when(
+        F.col("id_type") == c.PHONE,
+        F.concat(F.substring("id_value", 1, 3), F.lit("****"), F.substring("id_value", 8, 4)),
+    )
+    hashed = observations.withColumn("id_hash", id_hash).withColumn("masked_value", masked)
+    return hashed.withColumn("node", node_id("id_type", "id_hash")).drop("id_value")
 
 
 def observed_nodes(hashed: DataFrame) -> DataFrame:
-    """One row per identifier seen: node, id_type, id_hash, id_value, first/last seen."""
-    from pyspark.sql import functions as F
-
+    """One row per identifier seen: node, id_type, id_hash, masked_value, first/last seen."""
     return hashed.groupBy("node", "id_type", "id_hash").agg(
-        F.max("id_value").alias("id_value"),
+        F.max("masked_value").alias("masked_value"),
         F.min("business_date").alias("first_seen"),
         F.max("business_date").alias("last_seen"),
     )
@@ -81,8 +79,6 @@ def observed_nodes(hashed: DataFrame) -> DataFrame:
 
 def record_pairs(hashed: DataFrame) -> DataFrame:
     """Every pair of identifiers seen on one record, as a deterministic edge (a < b)."""
-    from pyspark.sql import functions as F
-
     on_record = hashed.groupBy("record_key", "node", "id_type").agg(
         F.min("business_date").alias("seen")
     )
@@ -113,8 +109,6 @@ def shared_identifiers(
     id_type, id_hash: the identifiers that gained a partner tonight, the only ones
     whose count can have grown); busy days over tonight's records.
     """
-    from pyspark.sql import functions as F
-
     det = edges.where(F.col("kind") == c.DETERMINISTIC)
     both = det.select(
         F.col("a").alias("node"), F.col("b").alias("partner"), F.col("b_type").alias("partner_type")
@@ -156,14 +150,14 @@ CITY = r"^([^*0-9]{1,8}?市)"
 
 
 def night_activity(hashed: DataFrame) -> DataFrame:
-    """Tonight's evidence per identifier: stores, masked phone, city, hours (summed)."""
-    from pyspark.sql import functions as F
-
+    """Tonight's evidence per identifier and landing file: stores, masked phone, city,
+    hours (summed). Keyed by `source_file`, so a later copy of a file replaces its
+    evidence instead of adding to it."""
     city = F.regexp_extract("address", CITY, 1)
     return (
         hashed.where(F.col("store_code").isNotNull() | F.col("masked_phone").isNotNull())
         .withColumn("city", F.when(city != "", city))
-        .groupBy("node", "id_type", "store_code", "masked_phone", "city")
+        .groupBy("node", "id_type", "store_code", "masked_phone", "city", "source_file")
         .agg(
             F.count("*").alias("visits"),
             F.sum(F.hour("at")).cast("long").alias("hour_sum"),
@@ -173,11 +167,9 @@ def night_activity(hashed: DataFrame) -> DataFrame:
 
 
 def merge_activity(old: DataFrame | None, tonight: DataFrame) -> DataFrame:
-    """The activity table after tonight: sums per (node, store, masked phone, city)."""
-    from pyspark.sql import functions as F
-
+    """Activity summed per (node, store, masked phone, city, file)."""
     both = tonight if old is None else old.unionByName(tonight)
-    keys = ["node", "id_type", "store_code", "masked_phone", "city"]
+    keys = ["node", "id_type", "store_code", "masked_phone", "city", "source_file"]
     return both.groupBy(*keys).agg(
         F.sum("visits").alias("visits"),
         F.sum("hour_sum").alias("hour_sum"),
@@ -187,12 +179,10 @@ def merge_activity(old: DataFrame | None, tonight: DataFrame) -> DataFrame:
 
 def phone_tails(nodes: DataFrame) -> DataFrame:
     """The masked form of each phone node (`138****5678` as prefix3 + last4)."""
-    from pyspark.sql import functions as F
-
     return nodes.where(F.col("id_type") == c.PHONE).select(
         "node",
-        F.substring("id_value", 1, 3).alias("prefix3"),
-        F.substring("id_value", 8, 4).alias("last4"),
+        F.substring("masked_value", 1, 3).alias("prefix3"),
+        F.substring("masked_value", 8, 4).alias("last4"),
     )
 
 
@@ -200,14 +190,17 @@ def phone_tails(nodes: DataFrame) -> DataFrame:
 class GraphState:
     """What earlier nights left (all None on the first night or a full rebuild).
 
-    `previous`: last night's identity_map plus `node`; `edges`: a, b, a_type, b_type,
-    kind, first_seen; `shared`: node, id_type, id_hash, reason, evidence; `activity`:
-    node, id_type, store_code, masked_phone, city, visits, hour_sum, hour_n; `phones`:
-    node, prefix3, last4.
+    `previous`: last night's identity_map plus `node`; `edges`: deterministic pairs
+    (EDGE_COLUMNS); `links`: the accepted weak links (EDGE_COLUMNS, `a` the platform
+    node, `b` the phone node of its person); `shared`: node, id_type, id_hash, reason,
+    evidence; `activity`: node, id_type, store_code, masked_phone, city, source_file,
+    visits, hour_sum, hour_n (without the rows of the file copies read tonight, which
+    replace them); `phones`: node, prefix3, last4.
     """
 
     previous: DataFrame | None = None
     edges: DataFrame | None = None
+    links: DataFrame | None = None
     shared: DataFrame | None = None
     activity: DataFrame | None = None
     phones: DataFrame | None = None
@@ -217,15 +210,17 @@ class GraphState:
 class NightResult:
     """The affected people re-resolved, and what the state tables gain or lose.
 
-    `clusters`: node, id_type, id_hash, id_value (clear, tonight's identifiers only),
-    component, link_kind, first_seen, last_seen, for every affected identifier.
-    `previous`: the previous map's rows of the affected people (for stable ids);
-    `replaced_ids`: their old one_ids (their rows in the outputs are replaced).
-    `seen_again`: node, one_id, seen (tonight's last date) of the people only seen
-    again, whose rows stay but whose `last_seen` moves on. `shared`: identifiers the
-    guards took out tonight. `new_edges`: deterministic pairs and probabilistic links
-    to add; `dropped_links`: platform nodes whose earlier probabilistic link the size
-    cap undid. `activity` (tonight's rows) and `new_phones`: state to append.
+    `clusters`: node, id_type, id_hash, component, link_kind, first_seen, last_seen,
+    for every affected identifier (no clear value: phones carry only their masked
+    form, and not here). `previous`: the previous map's rows of the affected people
+    (for stable ids); `replaced_ids`: their old one_ids (their rows in the outputs are
+    replaced). `seen_again`: node, one_id, seen (tonight's last date) of the people
+    only seen again, whose rows stay but whose `last_seen` moves on. `shared`:
+    identifiers the guards took out tonight. `new_edges`: deterministic pairs to add.
+    `links`: tonight's weak links (EDGE_COLUMNS) that survived the size cap;
+    `relinked`: (node) every platform id whose link was decided again tonight (its
+    earlier link, if any, is replaced by `links`). `activity` (tonight's rows) and
+    `new_phones`: state to add. `rescored`: how many platform ids were scored.
     """
 
     clusters: DataFrame
@@ -234,12 +229,45 @@ class NightResult:
     seen_again: DataFrame | None
     shared: DataFrame
     new_edges: DataFrame
-    dropped_links: DataFrame | None
+    links: DataFrame
+    relinked: DataFrame
     activity: DataFrame
     new_phones: DataFrame
     splits: list[tuple[int, list[int], str]]
     rounds: int
     probabilistic_links: int
+    rescored: int = 0
+
+
+EDGE_COLUMNS = ("a", "b", "a_type", "b_type", "kind", "first_seen")
+LAST4 = r"(\d{4})$"
+PREFIX3 = r"^(1\d{2})\*"
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """Tonight's additions to the graph and the accumulated evidence they give."""
+
+    tonight: DataFrame  # observed_nodes(hashed)
+    fresh: DataFrame  # new deterministic pairs
+    fresh_nodes: DataFrame  # (node) their ends
+    edges: DataFrame  # every deterministic pair
+    new_shared: DataFrame
+    shared_nodes: DataFrame  # (node) every shared identifier
+    activity_tonight: DataFrame
+    activity: DataFrame
+    new_phones: DataFrame
+    phones: DataFrame  # every phone's masked form, shared phones left out
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Who is re-resolved tonight: `nodes` and what the previous map said of them."""
+
+    nodes: DataFrame  # node, id_type, id_hash, first_seen, last_seen
+    previous: DataFrame | None
+    replaced_ids: DataFrame | None
+    seen_again: DataFrame | None
 
 
 def resolve_night(
@@ -249,43 +277,108 @@ def resolve_night(
     *,
     weak_linker: WeakLinker | None = None,
     checkpoint: Checkpointer | None = None,
+    ties: DataFrame | None = None,
 ) -> NightResult:
-    """Cluster tonight's identifiers and the people they touch into people."""
-    from pyspark.sql import functions as F
+    """Cluster tonight's identifiers and the people they touch into people.
 
+    Stages: evidence (tonight's pairs, guards, activity) -> plan the affected people
+    -> deterministic components -> weak links (every platform id alone whose evidence
+    or candidate phones changed tonight is scored again) -> labels -> size cap ->
+    state delta. The result depends on the accumulated evidence only, not on the
+    nights it came in (tests/transforms/identity/test_identity_order.py).
+
+    `ties`: extra observations that only add deterministic pairs (no activity, no
+    first/last seen), e.g. earlier POS tickets paid with a voucher whose Douyin order
+    arrives tonight.
+    """
     cut = checkpoint or Checkpointer()
     hashed = cut(hashed)
-    tonight = cut(observed_nodes(hashed))
+    evidence = _evidence(hashed, state, config, cut, ties)
+    plan = _plan_affected(hashed, evidence, state, cut)
+    assigned, rounds = _components(plan.nodes, evidence.edges, cut)
+    links = None
+    relinked = assigned.limit(0).select("node")
+    if weak_linker is not None:
+        assigned, plan, links, relinked = _link_weak_ids(
+            assigned, state, plan, evidence, weak_linker, cut
+        )
+    n_links = links.count() if links is not None else 0
+    clusters = _label(assigned, links, cut)
+    inside = clusters.select("node")
+    det = (
+        evidence.edges.select(F.col("a").alias("src"), F.col("b").alias("dst"))
+        .join(inside.withColumnRenamed("node", "src"), "src", "left_semi")
+        .join(inside.withColumnRenamed("node", "dst"), "dst", "left_semi")
+    )
+    clusters, splits, extra_shared, extra_rounds = _cap_cluster_size(clusters, det, config, cut)
+    new_shared = evidence.new_shared
+    if extra_shared is not None:
+        new_shared = new_shared.unionByName(extra_shared)
 
-    pairs = record_pairs(hashed)
+    # State changes: tonight's pairs, and the links that survived the size cap.
+    still_linked = clusters.where(
+        (F.col("link_kind") == c.PROBABILISTIC) & F.col("id_type").isin(*c.PLATFORM_ID_TYPES)
+    ).select("node")
+    if links is not None:
+        kept_links = _link_edges(links.join(still_linked, "node", "left_semi"), clusters)
+    else:
+        kept_links = _link_edges(None, clusters)
+    # A link the size cap undid is decided again (dropped) like a re-scored one.
+    undone = (
+        assigned.where(F.col("prior_kind") == c.PROBABILISTIC)
+        .where(F.col("id_type").isin(*c.PLATFORM_ID_TYPES))
+        .select("node")
+        .join(still_linked, "node", "left_anti")
+    )
+    relinked = cut(relinked.unionByName(undone).distinct())
+    return NightResult(
+        clusters=clusters,
+        previous=plan.previous,
+        replaced_ids=plan.replaced_ids,
+        seen_again=plan.seen_again,
+        shared=new_shared,
+        new_edges=evidence.fresh,
+        links=cut(kept_links),
+        relinked=relinked,
+        activity=evidence.activity_tonight,
+        new_phones=evidence.new_phones,
+        splits=splits,
+        rounds=rounds + extra_rounds,
+        probabilistic_links=n_links,
+        rescored=relinked.count(),
+    )
+
+
+def _evidence(
+    hashed: DataFrame,
+    state: GraphState,
+    config: c.IdentityConfig,
+    cut: Callable[[DataFrame], DataFrame],
+    ties: DataFrame | None,
+) -> _Evidence:
+    """Tonight's pairs, guards, activity and phones, and their totals with the state."""
+    tonight = cut(observed_nodes(hashed))
+    pairs = record_pairs(hashed if ties is None else hashed.unionByName(ties))
     if state.edges is not None:
         pairs = pairs.join(state.edges.select("a", "b"), ["a", "b"], "left_anti")
     fresh = cut(pairs.select(*EDGE_COLUMNS))
     edges = fresh if state.edges is None else state.edges.select(*EDGE_COLUMNS).unionByName(fresh)
-
-    # Tonight's identifiers as the previous map knows them (a rebuild knows none).
-    previous = state.previous
-    incremental = previous is not None and state.edges is not None
-    if incremental:
-        hits = cut(
-            previous.join(tonight.select("node", F.col("last_seen").alias("seen")), "node").select(
-                "node", "id_type", "one_id", "link_kind", "seen"
-            )
-        )
-        new_nodes = tonight.select("node").join(hits.select("node"), "node", "left_anti")
-    fresh_nodes = fresh.select(F.col("a").alias("node")).unionByName(
-        fresh.select(F.col("b").alias("node"))
+    fresh_nodes = cut(
+        fresh.select(F.col("a").alias("node"))
+        .unionByName(fresh.select(F.col("b").alias("node")))
+        .distinct()
     )
-    gained_partners = tonight.join(fresh_nodes.distinct(), "node", "left_semi")
-    shared_tonight = shared_identifiers(hashed, gained_partners, edges, config)
+    gained = tonight.join(fresh_nodes, "node", "left_semi")
+    if ties is not None:  # a tie's identifiers may not be among tonight's own
+        tied = observed_nodes(ties).join(fresh_nodes, "node", "left_semi")
+        gained = gained.unionByName(tied.join(gained.select("node"), "node", "left_anti"))
+    shared_tonight = shared_identifiers(hashed, gained, edges, config)
     if state.shared is not None:
         shared_tonight = shared_tonight.join(state.shared.select("node"), "node", "left_anti")
     new_shared = cut(shared_tonight)
     shared_nodes = new_shared.select("node")
     if state.shared is not None:
         shared_nodes = state.shared.select("node").unionByName(shared_nodes)
-
-    # Activity is summed when read: tonight's rows are appended, not merged.
     activity_tonight = cut(night_activity(hashed))
     activity = (
         activity_tonight if state.activity is None else state.activity.unionByName(activity_tonight)
@@ -295,145 +388,186 @@ def resolve_night(
         new_phones = new_phones.join(state.phones.select("node"), "node", "left_anti")
     new_phones = cut(new_phones)
     phones = new_phones if state.phones is None else state.phones.unionByName(new_phones)
+    return _Evidence(
+        tonight=tonight,
+        fresh=fresh,
+        fresh_nodes=fresh_nodes,
+        edges=edges,
+        new_shared=new_shared,
+        shared_nodes=shared_nodes,
+        activity_tonight=activity_tonight,
+        activity=activity,
+        new_phones=new_phones,
+        phones=phones.join(shared_nodes, "node", "left_anti"),
+    )
 
-    # The affected people: those whose identifiers can have changed tonight, i.e. who
-    # hold an identifier with a new partner, newly shared, new to the map, on a CRM
-    # record tonight (the profile may change), or a platform id still alone (new
-    # evidence for the weak model). A person only seen again keeps their rows, with
-    # `last_seen` moved on (`seen_again`).
-    replaced_ids = seen_again = None
-    if incremental:
-        lonely = hits.where(
-            (F.col("link_kind") == c.SINGLETON) & F.col("id_type").isin(*c.PLATFORM_ID_TYPES)
-        ).select("node")
-        crm = hashed.where(F.col("source") == "mp_members").select("node")
-        changed = fresh_nodes.unionByName(new_shared.select("node")).unionByName(crm)
-        changed = changed.unionByName(lonely)
-        replaced_ids = cut(hits.join(changed, "node", "left_semi").select("one_id").distinct())
-        seen_again = cut(
-            hits.join(replaced_ids, "one_id", "left_anti").select("node", "one_id", "seen")
+
+def _platform_tails(activity: DataFrame) -> DataFrame:
+    """(node, last4, prefix3) of every platform id's masked phones (prefix3 null for a
+    tail-only mask), the blocking keys of the weak model."""
+    masked = activity.where(
+        F.col("id_type").isin(*c.PLATFORM_ID_TYPES) & F.col("masked_phone").isNotNull()
+    )
+    last4 = F.regexp_extract("masked_phone", LAST4, 1)
+    prefix = F.regexp_extract("masked_phone", PREFIX3, 1)
+    return (
+        masked.select(
+            "node",
+            F.when(last4 != "", last4).alias("last4"),
+            F.when(prefix != "", prefix).alias("prefix3"),
         )
-        previous = cut(previous.join(replaced_ids, "one_id", "left_semi"))
-        known = _known_nodes(previous)
-        relevant = previous.select("node").unionByName(new_nodes)
-        nodes = (
-            tonight.join(relevant, "node", "left_semi")
-            .unionByName(known)
-            .groupBy("node", "id_type", "id_hash")
-            .agg(
-                F.max("id_value").alias("id_value"),
-                F.min("first_seen").alias("first_seen"),
-                F.max("last_seen").alias("last_seen"),
+        .where(F.col("last4").isNotNull())
+        .distinct()
+    )
+
+
+def _plan_affected(
+    hashed: DataFrame, ev: _Evidence, state: GraphState, cut: Callable[[DataFrame], DataFrame]
+) -> _Plan:
+    """The people re-resolved tonight (everyone on the first night or a full rebuild).
+
+    A person is affected if one of their identifiers gained a partner, became shared,
+    is on a CRM record tonight (the profile may change), or is a platform id no record
+    ties to anyone (its link is a function of its evidence, which grew tonight) -- or if
+    they hold a platform id alone whose *candidates* changed tonight: a phone with the
+    same masked form (same last four, same prefix where shown) seen tonight, new, or
+    in a person re-resolved tonight. Their identifiers plus tonight's new ones are the
+    subgraph. People only seen again keep their rows; `last_seen` moves on.
+    """
+    tonight = ev.tonight
+    previous = state.previous
+    if previous is None or state.edges is None:
+        nodes = cut(
+            tonight.select("node", "id_type", "id_hash", "first_seen", "last_seen").join(
+                ev.shared_nodes, "node", "left_anti"
             )
         )
-    else:
-        nodes = tonight
-    nodes = cut(nodes.join(shared_nodes, "node", "left_anti"))
-    sub_edges = cut(
-        edges.join(nodes.select(F.col("node").alias("a")), "a", "left_semi").join(
-            nodes.select(F.col("node").alias("b")), "b", "left_semi"
+        return _Plan(nodes=nodes, previous=previous, replaced_ids=None, seen_again=None)
+
+    hits = cut(
+        previous.join(tonight.select("node", F.col("last_seen").alias("seen")), "node").select(
+            "node", "id_type", "one_id", "link_kind", "seen"
         )
+    )
+    new_nodes = tonight.select("node").join(hits.select("node"), "node", "left_anti")
+    alone = F.col("id_type").isin(*c.PLATFORM_ID_TYPES) & (F.col("link_kind") != c.DETERMINISTIC)
+    crm = hashed.where(F.col("source") == "mp_members").select("node")
+    changed = (
+        ev.fresh_nodes.unionByName(ev.new_shared.select("node"))
+        .unionByName(crm)
+        .unionByName(hits.where(alone).select("node"))
+    )
+    # (over the whole map: a tie may reach identifiers not seen tonight)
+    replaced = cut(previous.join(changed, "node", "left_semi").select("one_id").distinct())
+
+    # Phones whose person or evidence changed tonight, and the platform ids alone that
+    # could pair with one of them: they are scored again (their person re-resolved).
+    changed_phones = (
+        tonight.where(F.col("id_type") == c.PHONE)
+        .select("node")
+        .unionByName(
+            previous.join(replaced, "one_id", "left_semi")
+            .where(F.col("id_type") == c.PHONE)
+            .select("node")
+        )
+    )
+    blocks = ev.phones.join(changed_phones, "node", "left_semi").select("last4", "prefix3")
+    blocks = blocks.distinct()
+    platform = previous.where(alone).select("node", "one_id")
+    tails = _platform_tails(ev.activity).join(platform.select("node"), "node", "left_semi")
+    matched = tails.join(blocks.withColumnRenamed("prefix3", "phone_prefix3"), "last4").where(
+        F.col("prefix3").isNull() | (F.col("prefix3") == F.col("phone_prefix3"))
+    )
+    rescore = platform.join(matched.select("node"), "node", "left_semi").select("one_id")
+    replaced = cut(replaced.unionByName(rescore).distinct())
+
+    seen_again = cut(hits.join(replaced, "one_id", "left_anti").select("node", "one_id", "seen"))
+    previous = cut(previous.join(replaced, "one_id", "left_semi"))
+    known = _known_nodes(previous)
+    relevant = previous.select("node").unionByName(new_nodes)
+    nodes = (
+        tonight.join(relevant, "node", "left_semi")
+        .select("node", "id_type", "id_hash", "first_seen", "last_seen")
+        .unionByName(known)
+        .groupBy("node", "id_type", "id_hash")
+        .agg(F.min("first_seen").alias("first_seen"), F.max("last_seen").alias("last_seen"))
+    )
+    nodes = cut(nodes.join(ev.shared_nodes, "node", "left_anti"))
+    return _Plan(nodes=nodes, previous=previous, replaced_ids=replaced, seen_again=seen_again)
+
+
+def _components(
+    nodes: DataFrame, edges: DataFrame, cut: Callable[[DataFrame], DataFrame]
+) -> tuple[DataFrame, int]:
+    """The deterministic components of `nodes`: + component, det_size, prior_kind (null:
+    decided tonight)."""
+    sub_edges = edges.join(nodes.select(F.col("node").alias("a")), "a", "left_semi").join(
+        nodes.select(F.col("node").alias("b")), "b", "left_semi"
     )
     graph = sub_edges.select(F.col("a").alias("src"), F.col("b").alias("dst"))
     result = connected_components(graph, nodes.select("node"), checkpoint=cut)
-    assigned = cut(nodes.join(result.components, "node"))
-    det = sub_edges.where(F.col("kind") == c.DETERMINISTIC)
-    det_nodes = det.select(F.col("a").alias("node")).unionByName(
-        det.select(F.col("b").alias("node"))
+    assigned = nodes.join(result.components, "node")
+    sizes = assigned.groupBy("component").agg(F.count("*").alias("det_size"))
+    assigned = assigned.join(sizes, "component").withColumn(
+        "prior_kind", F.lit(None).cast("string")
     )
-    linked_before = sub_edges.where(F.col("kind") == c.PROBABILISTIC).select(
-        F.col("a").alias("node"), F.lit(True).alias("was_linked")
-    )
+    return cut(assigned), result.rounds
 
-    links = None
-    if weak_linker is not None:
-        assigned, previous, replaced_ids, links = _link_weak_ids(
-            assigned, state, previous, replaced_ids, activity, phones, weak_linker, cut
-        )
-    n_links = links.count() if links is not None else 0
 
-    clusters = assigned.join(
-        det_nodes.distinct().withColumn("has_edge", F.lit(True)), "node", "left"
-    ).join(linked_before.distinct(), "node", "left")
+def _label(
+    assigned: DataFrame, links: DataFrame | None, cut: Callable[[DataFrame], DataFrame]
+) -> DataFrame:
+    """Each identifier's person and how it joined it (identity_map.link_kind).
+
+    `deterministic`: a record ties it to another identifier of its person;
+    `probabilistic`: no record does, and a weak link attaches it (the platform id, or
+    the phone it was linked to); `singleton`: alone. People pulled in by a link keep
+    the labels the map gave them (`prior_kind`), their phones gaining the link.
+    """
+    frame = assigned
     if links is not None:
         attach = links.join(
             assigned.select(F.col("node").alias("target"), F.col("component").alias("linked_to")),
             "target",
         ).select("node", "linked_to")
-        clusters = clusters.join(attach, "node", "left")
+        targets = links.select(F.col("target").alias("node"), F.lit(True).alias("is_target"))
+        frame = frame.join(attach, "node", "left").join(targets.distinct(), "node", "left")
     else:
-        clusters = clusters.withColumn("linked_to", F.lit(None).cast("long"))
-    clusters = cut(
-        clusters.select(
+        frame = frame.withColumn("linked_to", F.lit(None).cast("long")).withColumn(
+            "is_target", F.lit(None).cast("boolean")
+        )
+    decided = F.col("prior_kind").isNull()
+    kind = (
+        F.when(decided & (F.col("det_size") > 1), F.lit(c.DETERMINISTIC))
+        .when(~decided & (F.col("prior_kind") == c.DETERMINISTIC), F.lit(c.DETERMINISTIC))
+        .when(F.col("linked_to").isNotNull() | F.col("is_target").isNotNull(), c.PROBABILISTIC)
+        .when(~decided, F.col("prior_kind"))
+        .otherwise(F.lit(c.SINGLETON))
+    )
+    return cut(
+        frame.select(
             "node",
             "id_type",
             "id_hash",
-            "id_value",
             F.coalesce("linked_to", "component").alias("component"),
-            F.when(
-                F.col("linked_to").isNotNull() | F.col("was_linked").isNotNull(),
-                F.lit(c.PROBABILISTIC),
-            )
-            .when(F.col("has_edge"), F.lit(c.DETERMINISTIC))
-            .otherwise(F.lit(c.SINGLETON))
-            .alias("link_kind"),
+            kind.alias("link_kind"),
             "first_seen",
             "last_seen",
         )
     )
-    clusters, splits, extra_shared, extra_rounds = _cap_cluster_size(
-        clusters, det.select(F.col("a").alias("src"), F.col("b").alias("dst")), config, cut
-    )
-    if extra_shared is not None:
-        new_shared = new_shared.unionByName(extra_shared)
-
-    # State changes: tonight's pairs, the links that survived the size cap, undone links.
-    still_linked = clusters.where(F.col("link_kind") == c.PROBABILISTIC).select("node")
-    new_edges = fresh
-    if links is not None:
-        kept = links.join(still_linked, "node", "left_semi")
-        new_edges = new_edges.unionByName(_link_edges(kept, clusters))
-    dropped_links = None
-    if state.edges is not None:
-        dropped_links = linked_before.select("node").join(still_linked, "node", "left_anti")
-    return NightResult(
-        clusters=clusters,
-        previous=previous,
-        replaced_ids=replaced_ids,
-        seen_again=seen_again,
-        shared=new_shared,
-        new_edges=new_edges,
-        dropped_links=dropped_links,
-        activity=activity_tonight,
-        new_phones=new_phones,
-        splits=splits,
-        rounds=result.rounds + extra_rounds,
-        probabilistic_links=n_links,
-    )
-
-
-EDGE_COLUMNS = ("a", "b", "a_type", "b_type", "kind", "first_seen")
 
 
 def _known_nodes(map_rows: DataFrame, *extra: str) -> DataFrame:
-    """Identity-map rows as graph nodes; their clear value is not known (null)."""
-    from pyspark.sql import functions as F
-
-    return map_rows.select(
-        "node",
-        "id_type",
-        "id_hash",
-        F.lit(None).cast("string").alias("id_value"),
-        "first_seen",
-        "last_seen",
-        *extra,
-    )
+    """Identity-map rows as graph nodes (pseudonyms and dates only)."""
+    return map_rows.select("node", "id_type", "id_hash", "first_seen", "last_seen", *extra)
 
 
-def _link_edges(links: DataFrame, clusters: DataFrame) -> DataFrame:
-    """Probabilistic links as edges: a = the platform node, b = the person's phone."""
-    from pyspark.sql import functions as F
-
+def _link_edges(links: DataFrame | None, clusters: DataFrame) -> DataFrame:
+    """Weak links as edges: a = the platform node, b = the person's phone."""
+    if links is None:
+        return clusters.sparkSession.createDataFrame(
+            [], "a long, b long, a_type string, b_type string, kind string, first_seen date"
+        )
     types = clusters.select("node", "id_type", "last_seen")
     return (
         links.join(types, "node")
@@ -447,7 +581,7 @@ def _link_edges(links: DataFrame, clusters: DataFrame) -> DataFrame:
             F.col("id_type").alias("a_type"),
             "b_type",
             F.lit(c.PROBABILISTIC).alias("kind"),
-            F.col("last_seen").alias("first_seen"),  # the night the link was made
+            F.col("last_seen").alias("first_seen"),  # the platform id's last order
         )
     )
 
@@ -455,27 +589,24 @@ def _link_edges(links: DataFrame, clusters: DataFrame) -> DataFrame:
 def _link_weak_ids(
     assigned: DataFrame,
     state: GraphState,
-    previous: DataFrame | None,
-    replaced_ids: DataFrame | None,
-    activity: DataFrame,
-    phones: DataFrame,
+    plan: _Plan,
+    ev: _Evidence,
     weak_linker: WeakLinker,
     cut: Callable[[DataFrame], DataFrame],
-) -> tuple[DataFrame, DataFrame | None, DataFrame | None, DataFrame | None]:
-    """Score tonight's unlinked platform ids against every person with a phone.
+) -> tuple[DataFrame, _Plan, DataFrame | None, DataFrame]:
+    """Score every affected platform id that no record ties to anyone.
 
-    A link to a person tonight did not touch brings that person into the affected set
-    (its identifiers keep their component, the smallest node, and its one_id).
+    Returns the assigned nodes (plus the people links reach outside the affected set:
+    their identifiers keep their component, the smallest node, their one_id and their
+    labels), the plan updated likewise, the links (node, target) and the platform ids
+    scored (their earlier links are replaced).
     """
-    from pyspark.sql import functions as F
-
-    sizes = assigned.groupBy("component").agg(F.count("*").alias("size"))
-    candidates = (
-        assigned.join(sizes, "component")
-        .where((F.col("size") == 1) & F.col("id_type").isin(*c.PLATFORM_ID_TYPES))
-        .select("node")
+    candidates = cut(
+        assigned.where(
+            (F.col("det_size") == 1) & F.col("id_type").isin(*c.PLATFORM_ID_TYPES)
+        ).select("node")
     )
-    incremental = state.previous is not None and replaced_ids is not None
+    incremental = plan.replaced_ids is not None
 
     def person_of(nodes: DataFrame) -> DataFrame:
         """(node, person) for `nodes`: tonight's clusters, else their unchanged one_id."""
@@ -486,18 +617,18 @@ def _link_weak_ids(
             return mine
         theirs = (
             state.previous.join(nodes, "node", "left_semi")
-            .join(replaced_ids, "one_id", "left_anti")
+            .join(plan.replaced_ids, "one_id", "left_anti")
             .select("node", F.col("one_id").alias("person"))
         )
         return mine.unionByName(theirs)
 
-    links = weak_linker(candidates, activity, person_of, phones)
+    links = weak_linker(candidates, ev.activity, person_of, ev.phones)
     if links is None:
-        return assigned, previous, replaced_ids, None
+        return assigned, plan, None, candidates
     links = cut(links)
     outside = links.join(assigned.select(F.col("node").alias("target")), "target", "left_anti")
     if not incremental or outside.limit(1).count() == 0:
-        return assigned, previous, replaced_ids, links
+        return assigned, plan, links, candidates
     pulled_ids = (
         state.previous.join(outside.select(F.col("target").alias("node")), "node", "left_semi")
         .select("one_id")
@@ -505,11 +636,20 @@ def _link_weak_ids(
     )
     pulled = state.previous.join(pulled_ids, "one_id", "left_semi")
     components = pulled.groupBy("one_id").agg(F.min("node").alias("component"))
-    extra = _known_nodes(pulled.join(components, "one_id"), "component")
+    extra = _known_nodes(pulled.join(components, "one_id"), "component").select(
+        *[col for col in assigned.columns if col not in {"det_size", "prior_kind"}],
+    )
+    extra = extra.join(
+        pulled.select("node", F.col("link_kind").alias("prior_kind")), "node"
+    ).withColumn("det_size", F.lit(None).cast("long"))
     assigned = cut(assigned.unionByName(extra.select(*assigned.columns)))
-    previous = cut(previous.unionByName(pulled.select(*previous.columns)))
-    replaced_ids = cut(replaced_ids.unionByName(pulled_ids))
-    return assigned, previous, replaced_ids, links
+    plan = _Plan(
+        nodes=plan.nodes,
+        previous=cut(plan.previous.unionByName(pulled.select(*plan.previous.columns))),
+        replaced_ids=cut(plan.replaced_ids.unionByName(pulled_ids)),
+        seen_again=plan.seen_again,
+    )
+    return assigned, plan, links, candidates
 
 
 def _cap_cluster_size(
@@ -519,8 +659,6 @@ def _cap_cluster_size(
     cut: Callable[[DataFrame], DataFrame],
 ) -> tuple[DataFrame, list[tuple[int, list[int], str]], DataFrame | None, int]:
     """Split clusters above the cap: weak links go first, then the busiest identifiers."""
-    from pyspark.sql import functions as F
-
     splits: list[tuple[int, list[int], str]] = []
     removed: list[DataFrame] = []
     rounds = 0
@@ -537,13 +675,23 @@ def _cap_cluster_size(
 
     # Pass 0: undo the probabilistic attachments of oversized clusters.
     in_big = clusters.join(big_frame, "component", "left_semi")
-    weak = in_big.where(F.col("link_kind") == c.PROBABILISTIC)
+    weak = in_big.where(
+        (F.col("link_kind") == c.PROBABILISTIC) & F.col("id_type").isin(*c.PLATFORM_ID_TYPES)
+    )
     if weak.limit(1).count() > 0:
         detached = weak.withColumn("component", F.col("node")).withColumn(
             "link_kind", F.lit(c.SINGLETON)
         )
+        clusters = clusters.join(weak.select("node"), "node", "left_anti").unionByName(detached)
+        # A phone that only a weak link tied to its person is alone again.
+        sizes = clusters.groupBy("component").agg(F.count("*").alias("size"))
         clusters = cut(
-            clusters.join(weak.select("node"), "node", "left_anti").unionByName(detached)
+            clusters.join(sizes, "component")
+            .withColumn(
+                "link_kind",
+                F.when(F.col("size") == 1, F.lit(c.SINGLETON)).otherwise(F.col("link_kind")),
+            )
+            .select(*clusters.columns)
         )
         for component in big:
             splits.append((component, [component], "probabilistic_links_dropped"))

@@ -15,10 +15,9 @@ pseudonym, so a re-run of the same night gives the same ids.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
 
 AUDIT_SCHEMA = (
     "night date, event string, old_ids array<string>, new_ids array<string>, "
@@ -40,9 +39,6 @@ def assign_one_ids(clusters: DataFrame, previous: DataFrame | None, night: date)
 
     `previous` is last night's identity_map (id_type, id_hash, one_id, first_seen).
     """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     fresh = F.concat(
         F.lit("P"),
         F.substring(
@@ -96,8 +92,6 @@ def assign_one_ids(clusters: DataFrame, previous: DataFrame | None, night: date)
 
 def identity_map(assigned: DataFrame, previous: DataFrame | None, night: date) -> DataFrame:
     """The published map; `first_seen` survives from earlier nights."""
-    from pyspark.sql import functions as F
-
     current = assigned.select(*IDENTITY_MAP_COLUMNS)
     if previous is not None:
         earlier = previous.select("id_type", "id_hash", F.col("first_seen").alias("earlier_seen"))
@@ -111,8 +105,6 @@ def identity_map(assigned: DataFrame, previous: DataFrame | None, night: date) -
 
 def lineage_events(assigned: DataFrame, night: date) -> DataFrame:
     """`merge` (several old ids, one new) and `split` (one old id, several new) rows."""
-    from pyspark.sql import functions as F
-
     people = assigned.select("one_id", "predecessors").distinct()
     merges = people.where(F.size("predecessors") > 1).select(
         F.lit("merge").alias("event"),
@@ -140,8 +132,6 @@ def lineage_events(assigned: DataFrame, night: date) -> DataFrame:
 
 def guard_events(shared: DataFrame, night: date) -> DataFrame:
     """One row per identifier the guards kept from linking, with why and how much."""
-    from pyspark.sql import functions as F
-
     return shared.select(
         F.lit(night).alias("night"),
         F.col("reason").alias("event"),

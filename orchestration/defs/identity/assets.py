@@ -18,11 +18,14 @@ OUTPUTS = {
     "pii_vault": "RESTRICTED: clear phone, name, unionid/openid and consent per one_id.",
     "identity_audit": "Per night: merges, splits, shared identifiers, size-cap splits.",
     # The graph kept between nights, so a night touches only what changed.
-    "identity_edges": "Graph state: identifier pairs seen on one record, accepted weak links.",
+    "identity_edges": "Graph state: identifier pairs seen on one record.",
+    "identity_links": "Graph state: accepted weak links (platform id -> the person's phone).",
     "identity_shared": "Graph state: identifiers the guards took out (store phones, ...).",
     "identity_activity": "Graph state: stores, masked phones, hours per identifier (summed).",
     "identity_phones": "Graph state: each phone's masked form (prefix and last four).",
     "identity_files": "Graph state: the landing files identity has processed.",
+    "identity_model": "The weak model's parameter versions (estimated at a full rebuild).",
+    "identity_nights": "Commit manifest: each night's table versions, started/done.",
 }
 
 
@@ -63,7 +66,11 @@ def oneid(context: dg.AssetExecutionContext, config: OneIdConfig, lakehouse: Lak
         "shared_identifiers": summary.shared_identifiers,
         "probabilistic_links": summary.probabilistic_links,
         "components_rounds": summary.rounds,
+        "rescored_platform_ids": summary.rescored,
+        "model_version": summary.model_version,
     }
+    if summary.recovered:
+        context.log.warning(summary.recovered)
     context.log.info(f"OneID: {shared}")
     for name in OUTPUTS:
         metadata = dict(shared)

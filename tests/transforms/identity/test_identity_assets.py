@@ -32,10 +32,13 @@ def test_oneid_asset_materialises_with_metadata(settings, write_bronze, make_mem
             "pii_vault",
             "identity_audit",
             "identity_edges",
+            "identity_links",
             "identity_shared",
             "identity_activity",
             "identity_phones",
             "identity_files",
+            "identity_model",
+            "identity_nights",
         )
     }
     metadata = materialised["silver/identity_map"]
