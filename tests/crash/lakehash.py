@@ -23,10 +23,16 @@ PER_RUN_COLUMNS: frozenset[str] = frozenset(
         "batch_id",  # the same
         "superseded_at",  # bronze.file_ledger: when a later copy replaced the file
         "processed_at",  # silver.identity_files: when OneID read the file
+        "estimated_at",  # silver.identity_model: when the weak-link model was estimated
     }
 )
 # Tables that are logs of the runs themselves, not data: a re-run adds its own lines.
-RUN_LOG_TABLES = frozenset({"silver.build_log"})
+RUN_LOG_TABLES = frozenset(
+    {
+        "silver.build_log",  # one line per silver build
+        "silver.identity_nights",  # OneID's commit manifest: started/done/rolled_back per run
+    }
+)
 PER_RUN_VALUE = "<per run>"
 
 

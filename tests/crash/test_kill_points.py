@@ -32,29 +32,27 @@ RERUN = ("run", "--date", NIGHT_2.isoformat(), "--force")
 # lists a night's points). Bronze: a feed's data committed before its ledger row, a
 # ledger row, quarantine before the ledger. Silver masters, OneID, silver daily tables.
 SCENARIOS: dict[str, list[str]] = {
-    "bronze": [
-        "commit:bronze/douyin_orders",
-        "commit:quarantine/erp_b2b_orders",
-        "commit:bronze/file_ledger#3",
+    "bronze-and-masters": [
+        "commit:bronze/douyin_orders",  # a feed's rows committed, its ledger row not yet
+        "commit:quarantine/erp_b2b_orders",  # quarantine committed before bronze and ledger
+        "commit:bronze/file_ledger#3",  # a ledger row, later feeds not started
         "commit:bronze/pos_sales",
         "commit:quarantine/pos_sales",
-    ],
-    "silver-masters": [
-        "commit:silver/stores",
+        "commit:silver/stores",  # silver masters: one table of several written
         "commit:silver/product_platform_map",
         "commit:silver/b2b_orders",
     ],
+    "oneid": [  # OneID's multi-table night (its commit protocol: docs/ONEID.md)
+        "commit:silver/identity_map",  # map committed, members not: members lost (#9)
+        "commit:silver/members",
+        "commit:silver/identity_activity",  # evidence appended, files not: counted twice (#9)
+        "commit:silver/identity_phones",
+    ],
     "silver-daily": [
-        "step:silver.staged",
-        "commit:silver/orders",
-        "commit:silver/order_lines",
+        "step:silver.staged",  # scratch Parquet written, nothing committed
+        "commit:silver/orders",  # orders committed, order lines not
         "commit:silver/inventory_daily",
     ],
-    # One scenario per OneID point: a multi-table step, where recovery is the question.
-    "oneid-identity_map": ["commit:silver/identity_map"],
-    "oneid-members": ["commit:silver/members"],
-    "oneid-identity_activity": ["commit:silver/identity_activity"],
-    "oneid-identity_phones": ["commit:silver/identity_phones"],
 }
 RANDOM_KILL_SEEDS = (11, 23)
 
