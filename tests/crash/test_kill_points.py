@@ -4,13 +4,15 @@ Each scenario copies the home as it was after night 1, runs night 2 with
 `BAKEHOUSE_KILL_AT` set (the run SIGKILLs its own process group at that point,
 `bakehouse.killpoints`), re-runs night 2, and compares every Delta table with the
 uninterrupted run's by content (`tests/crash/lakehash.py` lists the per-run columns
-not compared: ingested_at, batch_id, superseded_at, processed_at; and the run log
-silver.build_log).
+not compared: ingested_at, batch_id, superseded_at, processed_at, estimated_at; and
+the run logs silver.build_log and silver.identity_nights, whose rows differ by design).
 
-A scenario may chain several points: each killed run dies at the next point, later
-in the night than the previous one (so it is still ahead of the re-run), and only the
-last run completes. That keeps the suite within its time budget; every point is still
-reached and killed at, which the test checks.
+A scenario chains several points: each killed run dies at the next point, later in
+the night than the previous one (so it is still ahead of the re-run), and only the
+last run completes. That keeps the suite within its time budget (one full re-run per
+chain, not per point); every point is still reached and killed at, which the test
+checks against the run's `BAKEHOUSE_KILL_TRACE`. To examine one point alone, set
+`SCENARIOS` to a one-point chain.
 
 The re-runs pass `--force`: until the run guard recovers by itself (issue #9, item 3),
 a killed run stays STARTED in Dagster and blocks `bakehouse run`.
