@@ -6,6 +6,9 @@ Two engines touch the tables, each where it is best:
   `delta.tables.DeltaTable` does not work over Spark Connect).
 - delta-rs (`deltalake`) for Arrow-native writes from ingestion, and for
   maintenance: `optimize`, `vacuum`, `history`, `version`.
+
+Every commit made here is followed by the kill point `commit:<layer>/<table>`
+(`bakehouse.killpoints`), so crash tests can stop a run right after any table's commit.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import polars as pl
 from deltalake import DeltaTable, write_deltalake
 
 from bakehouse.config import LAYERS, Settings
+from bakehouse.killpoints import commit_point
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -108,6 +112,7 @@ class Lake:
         if partition_by:
             writer = writer.partitionBy(*partition_by)
         writer.save(self.path(layer, table))
+        commit_point(layer, table)
 
     def merge(
         self,
@@ -170,6 +175,7 @@ class Lake:
             ).collect()
         finally:
             self._spark().catalog.dropTempView(view)
+        commit_point(layer, table)
 
     # -- delta-rs (Arrow) ----------------------------------------------------------
     def read_polars(
@@ -222,12 +228,14 @@ class Lake:
             partition_by=list(partition_by) or None,
             schema_mode="merge" if exists and mode == "append" else None,
         )
+        commit_point(layer, table)
 
     def delete_where(self, layer: str, table: str, predicate: str) -> int:
         """Delete matching rows (delta-rs); returns how many were deleted."""
         if not self.exists(layer, table):
             return 0
         metrics = DeltaTable(self.path(layer, table)).delete(predicate)
+        commit_point(layer, table)
         return int(metrics.get("num_deleted_rows", 0))
 
     # -- maintenance (delta-rs) ------------------------------------------------------
@@ -239,7 +247,9 @@ class Lake:
 
     def optimize(self, layer: str, table: str) -> dict[str, Any]:
         """Compact small files (nightly appends leave many)."""
-        return DeltaTable(self.path(layer, table)).optimize.compact()
+        metrics = DeltaTable(self.path(layer, table)).optimize.compact()
+        commit_point(layer, table)
+        return metrics
 
     def vacuum(self, layer: str, table: str, retention_hours: int = 168) -> list[str]:
         """Delete files no longer referenced and older than the retention (default 7 days)."""

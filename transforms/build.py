@@ -26,6 +26,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from bakehouse.killpoints import killpoint
 from bakehouse.lake import Lake
 from transforms.common.bronze import current_copies, read_bronze
 from transforms.incremental import (
@@ -260,6 +261,7 @@ def _stage(df: DataFrame, path: Path) -> DataFrame:
     from running again per evaluation (a 10x difference on Sail).
     """
     df.write.mode("overwrite").parquet(str(path))
+    killpoint("step:silver.staged")
     if not any(path.glob("*.parquet")):  # Sail writes no file at all for an empty result
         return df.sparkSession.createDataFrame([], df.schema)
     return df.sparkSession.read.parquet(str(path))

@@ -14,7 +14,7 @@ from pyspark.sql import types as T
 from bakehouse.pii import mask_name_col, mask_phone_col, normalize_phone_col
 from transforms.common import identity as ids
 from transforms.common.columns import MONEY, conform
-from transforms.masters.stores import latest_snapshot
+from transforms.masters.stores import latest_snapshot, one_row_per_code
 
 CUSTOMER_TYPES = {
     "KA": "key_account",
@@ -43,7 +43,9 @@ B2B_CUSTOMERS_SCHEMA = T.StructType(
 
 
 def build_b2b_customers(erp_b2b_customers: DataFrame, key: bytes) -> DataFrame:
-    snapshot = latest_snapshot(erp_b2b_customers).where(F.trim("customer_code") != "")
+    snapshot = one_row_per_code(
+        latest_snapshot(erp_b2b_customers).where(F.trim("customer_code") != ""), "customer_code"
+    )
     kind = F.trim("customer_type")
     digits = F.regexp_replace("contact_phone", r"\D", "")
     # Mobiles are normalised like every phone key; landlines keep their digits.
@@ -63,5 +65,5 @@ def build_b2b_customers(erp_b2b_customers: DataFrame, key: bytes) -> DataFrame:
         mask_phone_col(phone_key).alias("contact_phone_masked"),
         "created_on",
         F.col("business_date").alias("snapshot_date"),
-    ).dropDuplicates(["customer_code"])
+    )
     return conform(customers, B2B_CUSTOMERS_SCHEMA)

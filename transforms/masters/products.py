@@ -14,7 +14,7 @@ from pyspark.sql import types as T
 
 from transforms.common.columns import MONEY, conform
 from transforms.masters.product_names import NameMatcher, normalise_name
-from transforms.masters.stores import latest_snapshot
+from transforms.masters.stores import latest_snapshot, one_row_per_code
 
 PRODUCTS_SCHEMA = T.StructType(
     [
@@ -63,7 +63,7 @@ _PLATFORM_NAME_COLUMN = {"meituan": "meituan_name", "eleme": "eleme_name", "douy
 
 def build_products(erp_products: DataFrame) -> DataFrame:
     """One row per SKU from the latest ERP snapshot."""
-    snapshot = latest_snapshot(erp_products).where(F.trim("sku") != "")
+    snapshot = one_row_per_code(latest_snapshot(erp_products).where(F.trim("sku") != ""), "sku")
     products = snapshot.select(
         F.trim("sku").alias("sku"),
         F.trim("product_name").alias("product_name"),
@@ -80,8 +80,17 @@ def build_products(erp_products: DataFrame) -> DataFrame:
         F.nullif(F.trim("eleme_name"), F.lit("")).alias("eleme_name"),
         F.nullif(F.trim("douyin_product_id"), F.lit("")).alias("douyin_product_id"),
         F.col("business_date").alias("snapshot_date"),
-    ).dropDuplicates(["sku"])
+    )
     return conform(products, PRODUCTS_SCHEMA)
+
+
+def _preferred_title(current: str | None, other: str | None) -> str | None:
+    """The title kept for a platform value seen with several: a title over none, then the
+    smallest, so the choice never depends on the order Spark returns the rows in (a
+    Douyin id is seen untitled in verifications and titled in orders: issue #9)."""
+    if current is None or other is None:
+        return current if other is None else other
+    return min(current, other)
 
 
 def build_product_platform_map(products: DataFrame, observed: DataFrame) -> DataFrame:
@@ -93,11 +102,11 @@ def build_product_platform_map(products: DataFrame, observed: DataFrame) -> Data
     master = products.select(
         "sku", "product_name", "meituan_name", "eleme_name", "douyin_product_id"
     ).collect()
-    seen = {
-        (row.platform, row.platform_value): row.platform_title
-        for row in observed.select(*OBSERVED_NAMES_SCHEMA.fieldNames()).distinct().collect()
-        if row.platform_value
-    }
+    seen: dict[tuple[str, str], str | None] = {}
+    for row in observed.select(*OBSERVED_NAMES_SCHEMA.fieldNames()).distinct().collect():
+        if row.platform_value:
+            key = (row.platform, row.platform_value)
+            seen[key] = _preferred_title(seen.get(key), row.platform_title)
     for row in master:
         for platform, column in (("meituan", "meituan_name"), ("eleme", "eleme_name")):
             if row[column]:

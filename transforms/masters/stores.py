@@ -19,7 +19,7 @@ from pyspark.sql import types as T
 
 from bakehouse.normalize import key_text_col
 from transforms.common.bronze import current_copies
-from transforms.common.columns import RATE, conform
+from transforms.common.columns import RATE, conform, latest_per_key
 
 STORES_SCHEMA = T.StructType(
     [
@@ -84,9 +84,20 @@ def latest_snapshot(bronze: DataFrame) -> DataFrame:
     return current.join(newest, "business_date", "left_semi")
 
 
+def one_row_per_code(snapshot: DataFrame, code: str) -> DataFrame:
+    """One row per `code` (its join form) of a snapshot: the last row of the newest file wins.
+
+    `dropDuplicates` would keep whichever duplicate a task met first, so two runs on the
+    same files could publish different rows (issue #9); the bronze lineage decides here.
+    """
+    return latest_per_key(snapshot.withColumn(code, key_text_col(code)), [code], [])
+
+
 def build_stores(erp_stores: DataFrame) -> DataFrame:
     """One row per store from the latest ERP snapshot, codes translated to English."""
-    snapshot = latest_snapshot(erp_stores).where(key_text_col("store_code").isNotNull())
+    snapshot = one_row_per_code(
+        latest_snapshot(erp_stores).where(key_text_col("store_code").isNotNull()), "store_code"
+    )
     stores = snapshot.select(
         key_text_col("store_code").alias("store_code"),
         "store_name",
@@ -103,7 +114,7 @@ def build_stores(erp_stores: DataFrame) -> DataFrame:
         key_text_col("douyin_poi").alias("douyin_poi"),
         F.col("business_date").alias("snapshot_date"),
         "source_row",
-    ).dropDuplicates(["store_code"])
+    )
     return conform(stores, STORES_SCHEMA)
 
 
