@@ -51,6 +51,7 @@ def _exact(column: str, tf: bool = False) -> dict[str, Any]:
     return _level(f'"{column}_l" = "{column}_r"', "exact", column if tf else None)
 
 
+SWAPPED = '"first_name_l" = "surname_r" AND "surname_l" = "first_name_r"'
 ELSE = {"sql_condition": "ELSE", "label_for_charts": "else"}
 
 
@@ -74,10 +75,7 @@ def comparisons(present: set[str]) -> list[dict[str, Any]]:
                         "nickname or alias",
                     ),
                     _jw("first_name", 0.92),
-                    _level(
-                        '"first_name_l" = "surname_r" OR "surname_l" = "first_name_r"',
-                        "swapped with surname",
-                    ),
+                    _level(SWAPPED, "first name and surname swapped"),
                     _level(
                         '(length("first_name_l") = 1 OR length("first_name_r") = 1) AND '
                         'substr("first_name_l", 1, 1) = substr("first_name_r", 1, 1)',
@@ -95,10 +93,7 @@ def comparisons(present: set[str]) -> list[dict[str, Any]]:
                 [
                     _null("surname"),
                     _exact("surname", tf=True),
-                    _level(
-                        '"surname_l" = "first_name_r" OR "first_name_l" = "surname_r"',
-                        "swapped with first name",
-                    ),
+                    _level(SWAPPED, "first name and surname swapped"),
                     _jw("surname", 0.92),
                     _dl("surname", 2),
                     _jw("surname", 0.8),
@@ -151,7 +146,6 @@ def comparisons(present: set[str]) -> list[dict[str, Any]]:
                         "split_part(\"email_l\", '@', 1) = split_part(\"email_r\", '@', 1)",
                         "same user name",
                     ),
-                    _jw("email", 0.88),
                     ELSE,
                 ],
             )
@@ -177,9 +171,7 @@ def comparisons(present: set[str]) -> list[dict[str, Any]]:
         )
     if "city" in present:
         found.append(
-            _comparison(
-                "city", [_null("city"), _exact("city", tf=True), _jw("city", 0.88), ELSE]
-            )
+            _comparison("city", [_null("city"), _exact("city", tf=True), _jw("city", 0.88), ELSE])
         )
     if "postcode" in present:
         found.append(
@@ -282,7 +274,17 @@ class Model:
 
 
 PERSONAL = ("first_name", "dob", "email", "gender")
-COMPARED = ("first_name", "surname", "dob", "phone", "email", "address", "city", "postcode", "gender")
+COMPARED = (
+    "first_name",
+    "surname",
+    "dob",
+    "phone",
+    "email",
+    "address",
+    "city",
+    "postcode",
+    "gender",
+)
 
 
 def predict(
@@ -320,9 +322,8 @@ def predict(
     blocking = [_sql(rule) for rule in rules]
     if {"first_name", "surname"} <= present:
         blocking.append(SWAPPED_RULE)
-    if not blocking or not any(pair_count(records, rule) for rule in rules):
-        if SWAPPED_RULE not in blocking:
-            return empty
+    if not blocking:
+        return empty
     settings = {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
@@ -348,13 +349,11 @@ def predict(
             for c in columns
             if c.startswith("mw_") and c.removeprefix("mw_").removeprefix("tf_adj_") in PERSONAL
         ]
-        edges = pl.from_arrow(
-            connection.sql(
-                f"SELECT unique_id_l, unique_id_r, match_probability, "
-                f"{' + '.join(personal) or '0.0'} AS personal_weight "
-                f"FROM {result.physical_name}"
-            ).arrow()
-        )
+        edges = connection.sql(
+            f"SELECT unique_id_l, unique_id_r, match_probability, "
+            f"{' + '.join(personal) or '0.0'} AS personal_weight "
+            f"FROM {result.physical_name}"
+        ).pl()
         waterfall = None
         if explain:
             from bakehouse.resolve.explain import waterfall_frame
@@ -390,7 +389,11 @@ def _train(
         for rule in DETERMINISTIC_RULES
         if all(c in present for c in rule if c != "full_name")
     ]
-    found = sum(pair_count(records, rule) for rule in DETERMINISTIC_RULES if all(c in present for c in rule if c != "full_name"))
+    found = sum(
+        pair_count(records, rule)
+        for rule in DETERMINISTIC_RULES
+        if all(c in present for c in rule if c != "full_name")
+    )
     if deterministic and found:
         with contextlib.suppress(Exception):
             linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.6)
@@ -414,4 +417,7 @@ def _train(
             linker.training.estimate_parameters_using_expectation_maximisation(
                 _sql(rule), max_pairs=float(5 * cap)
             )
+    # EM sessions leave their own estimate of the prior on the model (splink 5);
+    # the file-wide one is the one that applies to all pairs.
+    linker._settings_obj._probability_two_random_records_match = prior
     return prior

@@ -46,7 +46,27 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _DIGITS = re.compile(r"\D+")
 # Two-character Chinese surnames (复姓) in common use.
 _COMPOUND_SURNAMES = frozenset(
-    "欧阳 上官 司马 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐 夏侯 长孙 宇文 司徒 轩辕 端木 西门 独孤 南宫".split()
+    [
+        "欧阳",
+        "上官",
+        "司马",
+        "诸葛",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "令狐",
+        "夏侯",
+        "长孙",
+        "宇文",
+        "司徒",
+        "轩辕",
+        "端木",
+        "西门",
+        "独孤",
+        "南宫",
+    ]
 )
 
 
@@ -80,7 +100,9 @@ def conform(frame: pl.DataFrame) -> pl.DataFrame:
         last = next((c for c in SURNAME_COLUMNS if c in columns), None)
         if first or last:
             parts = [pl.col(c) for c in (first, last) if c]
-            frame = frame.with_columns(pl.concat_str(parts, separator=" ", ignore_nulls=True).alias("name"))
+            frame = frame.with_columns(
+                pl.concat_str(parts, separator=" ", ignore_nulls=True).alias("name")
+            )
             columns.add("name")
     for column, others in ALIASES.items():
         source = next((c for c in others if c in columns), None)
@@ -189,7 +211,9 @@ def prepare(people: pl.DataFrame) -> pl.DataFrame:
         pl.col("unique_id").cast(pl.Int64),
         "record_id",
         apply(
-            "name", lambda v: dict(zip(("full", "first", "last"), name_parts(v), strict=True)), parts
+            "name",
+            lambda v: dict(zip(("full", "first", "last"), name_parts(v), strict=True)),
+            parts,
         ).alias("parts"),
         apply("birthday", birth_date).alias("dob"),
         apply("phone", phone_key).alias("phone"),

@@ -63,7 +63,10 @@ class ResolveSummary:
             ("linked pairs", f"{self.linked_pairs:,}"),
             ("clusters re-cut", f"{self.recut_clusters:,}"),
             ("match threshold", f"{self.threshold:g}"),
-            ("prior (two random records match)", "-" if self.prior is None else f"{self.prior:.3g}"),
+            (
+                "prior (two random records match)",
+                "-" if self.prior is None else f"{self.prior:.3g}",
+            ),
             ("blocking rules", f"{len(self.prediction_rules)}"),
             ("EM training passes", f"{len(self.training_rules)}"),
             ("seconds", f"{self.seconds:.1f}"),
@@ -110,7 +113,10 @@ def resolve_frame(
     summary.multi_record_persons = person_ids.filter(pl.col("size") > 1).height
     summary.largest_person = int(person_ids["size"].max() or 0)
     kept = model.edges.filter(
-        pl.Series(labels[model.edges["unique_id_l"].to_numpy()] == labels[model.edges["unique_id_r"].to_numpy()])
+        pl.Series(
+            labels[model.edges["unique_id_l"].to_numpy()]
+            == labels[model.edges["unique_id_r"].to_numpy()]
+        )
         if model.edges.height
         else pl.lit(True)
     )
@@ -136,8 +142,12 @@ def _linked_waterfall(
         )
     return (
         waterfall.join(kept.select("unique_id_l", "unique_id_r"), on=["unique_id_l", "unique_id_r"])
-        .join(ids.rename({"unique_id": "unique_id_l", "record_id": "record_id_l"}), on="unique_id_l")
-        .join(ids.rename({"unique_id": "unique_id_r", "record_id": "record_id_r"}), on="unique_id_r")
+        .join(
+            ids.rename({"unique_id": "unique_id_l", "record_id": "record_id_l"}), on="unique_id_l"
+        )
+        .join(
+            ids.rename({"unique_id": "unique_id_r", "record_id": "record_id_r"}), on="unique_id_r"
+        )
         .sort("record_id_l", "record_id_r", "step")
         .select(WATERFALL_COLUMNS)
     )
