@@ -1,11 +1,15 @@
-"""From scored pairs to people: connected components that must hold together.
+"""From scored pairs to people: clustering that chains of weak links cannot fool.
 
-A chain of pairs each just above the threshold can join two people through a
-record that resembles both. Clusters are therefore the connected components of the
-links, and a component is kept only when it holds together: a large component, or
-one whose members are poorly linked to each other (link density below
-`min_density`), is re-cut with only its stronger links, step by step, until each
-part holds together or only near-certain links remain.
+Connected components merge two people as soon as one record resembles both (a
+record with only a surname and the household's phone matches the mother and the
+son). Clusters here are built instead by constrained agglomeration: links are taken
+strongest first (by match weight) and two clusters join only when no pair across
+them is a conflict (personal evidence strongly against: `model.predict`) and the
+joined cluster stays within `max_size` records. The ambiguous record therefore goes
+to the person it resembles most and does not carry the rest of the family along.
+This is union-find with cannot-link constraints (Wagstaff et al., "Constrained
+k-means clustering with background knowledge", ICML 2001, applied to
+single-linkage agglomeration).
 """
 
 from __future__ import annotations
@@ -14,50 +18,44 @@ import numpy as np
 import polars as pl
 
 
-def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Connected-component label per record (0..n-1) of the undirected links."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    return labels
-
-
-def _loose(labels: np.ndarray, left: np.ndarray, max_size: int, min_density: float) -> np.ndarray:
-    """Labels of components too big or too sparsely linked to be one person."""
-    sizes = np.bincount(labels)
-    links = np.bincount(labels[left], minlength=sizes.size)
-    possible = np.maximum(sizes * (sizes - 1) / 2, 1)
-    density = links / possible
-    return np.flatnonzero((sizes > max_size) | ((sizes >= 4) & (density < min_density)))
-
-
 def cluster(
-    n: int,
-    edges: pl.DataFrame,
-    *,
-    threshold: float,
-    max_size: int,
-    min_density: float,
+    n: int, edges: pl.DataFrame, conflicts: pl.DataFrame, *, max_size: int
 ) -> tuple[np.ndarray, int]:
-    """Cluster label per record and the number of components that were re-cut.
+    """Cluster label per record (0..n-1) and the number of links refused.
 
-    `edges`: unique_id_l, unique_id_r, match_probability (>= threshold). Re-cutting
-    raises the bar for the loose components' links to 1 - (1 - threshold) / 10**k,
-    k = 1, 2, 3, then keeps only certain (deterministic, probability 1) links.
+    edges: unique_id_l, unique_id_r, match_weight (the links, any order).
+    conflicts: unique_id_l, unique_id_r (pairs that must stay apart).
     """
-    left = edges["unique_id_l"].to_numpy()
-    right = edges["unique_id_r"].to_numpy()
-    probability = edges["match_probability"].to_numpy()
-    labels = components(n, left, right)
-    recut = 0
-    for bar in [1 - (1 - threshold) / 10**k for k in (1, 2, 3)] + [1.0]:
-        loose = _loose(labels, left, max_size, min_density)
-        if loose.size == 0:
-            break
-        recut += int(loose.size)
-        keep = ~np.isin(labels[left], loose) | (probability >= bar)
-        left, right, probability = left[keep], right[keep], probability[keep]
-        labels = components(n, left, right)
-    return labels, recut
+    parent = list(range(n))
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+    cannot: dict[int, set[int]] = {}
+    for left, right in conflicts.select("unique_id_l", "unique_id_r").iter_rows():
+        cannot.setdefault(left, set()).add(right)
+        cannot.setdefault(right, set()).add(left)
+
+    def find(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    refused = 0
+    ordered = edges.sort(
+        ["match_weight", "unique_id_l", "unique_id_r"], descending=[True, False, False]
+    )
+    for left, right in ordered.select("unique_id_l", "unique_id_r").iter_rows():
+        root_l, root_r = find(left), find(right)
+        if root_l == root_r:
+            continue
+        small, large = sorted((root_l, root_r), key=lambda root: len(members[root]))
+        too_big = len(members[small]) + len(members[large]) > max_size
+        if too_big or any(
+            find(other) == large for node in members[small] for other in cannot.get(node, ())
+        ):
+            refused += 1
+            continue
+        parent[small] = large
+        members[large].extend(members.pop(small))
+    roots = np.fromiter((find(i) for i in range(n)), dtype=np.int64, count=n)
+    _, labels = np.unique(roots, return_inverse=True)
+    return labels, refused

@@ -17,7 +17,13 @@ from typing import Any
 
 import polars as pl
 
-EDGE_SCHEMA = {"unique_id_l": pl.Int64, "unique_id_r": pl.Int64, "match_probability": pl.Float64}
+EDGE_SCHEMA = {
+    "unique_id_l": pl.Int64,
+    "unique_id_r": pl.Int64,
+    "match_probability": pl.Float64,
+    "match_weight": pl.Float64,
+}
+PAIR_SCHEMA = {"unique_id_l": pl.Int64, "unique_id_r": pl.Int64}
 
 
 def _level(sql: str, label: str, tf: str | None = None) -> dict[str, Any]:
@@ -266,6 +272,7 @@ class Model:
     """A trained model's predictions and what training did."""
 
     edges: pl.DataFrame
+    conflicts: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAIR_SCHEMA))
     settings: dict[str, Any] = field(default_factory=dict)
     prediction_rules: list[str] = field(default_factory=list)
     training_rules: list[str] = field(default_factory=list)
@@ -296,11 +303,15 @@ def predict(
     u_pairs: float = 3e5,
     explain: bool = False,
     personal_floor: float = 0.0,
+    conflict_floor: float = -10.0,
 ) -> Model:
     """Train on `records` (from `records.prepare`) and score the blocked pairs.
 
     Returns the pairs at or above `threshold` match probability as `Model.edges`
-    (unique_id_l < unique_id_r, match_probability). With `explain`, also the
+    (unique_id_l < unique_id_r, match_probability, match_weight in bits), and as
+    `Model.conflicts` the pairs whose personal evidence is below `conflict_floor`
+    bits (about a thousand to one against: different first name and birth date):
+    records that must not share a person. With `explain`, also the
     waterfall data of those pairs (see `explain.waterfall`). A pair whose personal
     evidence (first name, birth date, e-mail, gender: `PERSONAL`) has a summed match
     weight below `personal_floor` is dropped: phone, address, city, postcode and
@@ -341,7 +352,9 @@ def predict(
         linker = Linker(table, settings, log_level=None)
         prior = _train(linker, records, present, cap, seed, u_pairs)
         trained = usable_rules(records, TRAINING_RULES, present, 10 * cap)
-        result = linker.inference.predict(threshold_match_probability=threshold)
+        # Every blocked pair is scored: the weak ones tell the clustering which
+        # records must not end up together.
+        result = linker.inference.predict()
         columns = connection.sql(f"SELECT * FROM {result.physical_name} LIMIT 0").columns
         # splink names each comparison's match weight mw_<name>, its tf part mw_tf_adj_<name>.
         personal = [
@@ -349,27 +362,41 @@ def predict(
             for c in columns
             if c.startswith("mw_") and c.removeprefix("mw_").removeprefix("tf_adj_") in PERSONAL
         ]
-        edges = connection.sql(
-            f"SELECT unique_id_l, unique_id_r, match_probability, "
+        scored = connection.sql(
+            f"SELECT unique_id_l, unique_id_r, match_probability, match_weight, "
             f"{' + '.join(personal) or '0.0'} AS personal_weight "
-            f"FROM {result.physical_name}"
+            f"FROM {result.physical_name} "
+            f"WHERE match_probability >= {float(threshold)} "
+            f"OR {' + '.join(personal) or '0.0'} < {float(conflict_floor)}"
         ).pl()
         waterfall = None
         if explain:
             from bakehouse.resolve.explain import waterfall_frame
 
-            waterfall = waterfall_frame(linker, result.as_record_list())
+            linked = connection.sql(
+                f"SELECT * FROM {result.physical_name} "
+                f"WHERE match_probability >= {float(threshold)}"
+            ).pl()
+            waterfall = waterfall_frame(linker, linked.to_dicts())
         model_settings = linker.misc.save_model_to_json()
     finally:
         connection.close()
-    assert isinstance(edges, pl.DataFrame)
-    edges = edges.filter(pl.col("personal_weight") >= personal_floor).select(
+    assert isinstance(scored, pl.DataFrame)
+    scored = scored.with_columns(
         pl.col("unique_id_l").cast(pl.Int64),
         pl.col("unique_id_r").cast(pl.Int64),
         pl.col("match_probability").cast(pl.Float64),
+        pl.col("match_weight").cast(pl.Float64),
+    )
+    edges = scored.filter(
+        (pl.col("match_probability") >= threshold) & (pl.col("personal_weight") >= personal_floor)
+    ).select(list(EDGE_SCHEMA))
+    conflicts = scored.filter(pl.col("personal_weight") < conflict_floor).select(
+        "unique_id_l", "unique_id_r"
     )
     return Model(
         edges=edges,
+        conflicts=conflicts,
         settings=model_settings,
         prediction_rules=blocking,
         training_rules=[_sql(r) for r in trained],

@@ -22,16 +22,19 @@ class ResolveConfig:
     """Decision parameters; everything else is estimated from the input.
 
     threshold: match probability at which a pair links (OneID's 0.95).
-    max_cluster_size: a component bigger than this is re-cut (OneID's 40).
-    min_density: a component of 4+ records with fewer links than this share of its
-        possible pairs is re-cut (it is a chain, not a person).
+    max_cluster_size: no person gets more records than this (OneID's 40).
+    personal_floor: a link needs personal evidence (first name, birth date, e-mail,
+        gender) summing to at least this many bits (see `model.predict`).
+    conflict_floor: pairs whose personal evidence is below this many bits must not
+        share a person (see `clusters.cluster`).
     pairs_per_record: a blocking rule yielding more than this many pairs per record
         is not used (keeps large files within time).
     """
 
     threshold: float = DEFAULT_THRESHOLD
     max_cluster_size: int = 40
-    min_density: float = 0.3
+    personal_floor: float = 0.0
+    conflict_floor: float = -10.0
     pairs_per_record: int = 20
     seed: int = 42
 
@@ -45,7 +48,8 @@ class ResolveSummary:
     multi_record_persons: int = 0
     largest_person: int = 0
     linked_pairs: int = 0
-    recut_clusters: int = 0
+    conflict_pairs: int = 0
+    refused_links: int = 0
     threshold: float = DEFAULT_THRESHOLD
     prior: float | None = None
     prediction_rules: list[str] = field(default_factory=list)
@@ -61,7 +65,8 @@ class ResolveSummary:
             ("persons with 2+ records", f"{self.multi_record_persons:,}"),
             ("largest person (records)", f"{self.largest_person:,}"),
             ("linked pairs", f"{self.linked_pairs:,}"),
-            ("clusters re-cut", f"{self.recut_clusters:,}"),
+            ("conflicting pairs kept apart", f"{self.conflict_pairs:,}"),
+            ("links refused (conflict or size)", f"{self.refused_links:,}"),
             ("match threshold", f"{self.threshold:g}"),
             (
                 "prior (two random records match)",
@@ -94,13 +99,11 @@ def resolve_frame(
         seed=config.seed,
         pairs_per_record=config.pairs_per_record,
         explain=explain,
+        personal_floor=config.personal_floor,
+        conflict_floor=config.conflict_floor,
     )
-    labels, summary.recut_clusters = cluster(
-        records.height,
-        model.edges,
-        threshold=config.threshold,
-        max_size=config.max_cluster_size,
-        min_density=config.min_density,
+    labels, summary.refused_links = cluster(
+        records.height, model.edges, model.conflicts, max_size=config.max_cluster_size
     )
     assignment = records.select("record_id").with_columns(pl.Series("label", labels, pl.Int64))
     person_ids = assignment.group_by("label").agg(
@@ -121,6 +124,7 @@ def resolve_frame(
         else pl.lit(True)
     )
     summary.linked_pairs = kept.height
+    summary.conflict_pairs = model.conflicts.height
     summary.prior = model.prior
     summary.prediction_rules = model.prediction_rules
     summary.training_rules = model.training_rules
