@@ -299,7 +299,7 @@ def predict(
     *,
     threshold: float,
     seed: int = 42,
-    pairs_per_record: int = 20,
+    pairs_per_record: int = 5,
     u_pairs: float = 3e5,
     explain: bool = False,
     personal_floor: float = 0.0,
@@ -442,7 +442,7 @@ def _train(
             continue
         with contextlib.suppress(Exception):
             linker.training.estimate_parameters_using_expectation_maximisation(
-                _sql(rule), max_pairs=float(5 * cap)
+                _sql(rule), max_pairs=2e5
             )
     # EM sessions leave their own estimate of the prior on the model (splink 5);
     # the file-wide one is the one that applies to all pairs.

@@ -35,7 +35,7 @@ class ResolveConfig:
     max_cluster_size: int = 40
     personal_floor: float = 0.0
     conflict_floor: float = -10.0
-    pairs_per_record: int = 20
+    pairs_per_record: int = 5
     seed: int = 42
 
 
