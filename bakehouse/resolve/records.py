@@ -38,6 +38,7 @@ ALIASES = {
 }
 FIRST_NAME_COLUMNS = ("first_name", "given_name", "forename")
 SURNAME_COLUMNS = ("last_name", "surname", "family_name")
+ADDRESS_PART_COLUMNS = ("street_number", "house_number", "address_1", "address_2", "street")
 
 # Middle dots that separate the parts of a transcribed minority name
 # (古丽米热·艾比布力): U+00B7, U+30FB, U+FF65, U+2027, U+2022, U+2219, U+22C5.
@@ -93,7 +94,11 @@ def read_people(path: Path) -> pl.DataFrame:
 
 
 def conform(frame: pl.DataFrame) -> pl.DataFrame:
-    """`INPUT_COLUMNS` from a frame that may name them differently or lack some."""
+    """`INPUT_COLUMNS` from a frame that may name them differently or lack some.
+
+    A name split in first/surname columns is joined, an address split in parts
+    (street number, address lines) is joined, and `ALIASES` are renamed.
+    """
     columns = set(frame.columns)
     if "name" not in columns:
         first = next((c for c in FIRST_NAME_COLUMNS if c in columns), None)
@@ -104,6 +109,15 @@ def conform(frame: pl.DataFrame) -> pl.DataFrame:
                 pl.concat_str(parts, separator=" ", ignore_nulls=True).alias("name")
             )
             columns.add("name")
+    if "address" not in columns:
+        parts = [c for c in ADDRESS_PART_COLUMNS if c in columns]
+        if parts:
+            frame = frame.with_columns(
+                pl.concat_str([pl.col(c) for c in parts], separator=" ", ignore_nulls=True)
+                .replace("", None)
+                .alias("address")
+            )
+            columns.add("address")
     for column, others in ALIASES.items():
         source = next((c for c in others if c in columns), None)
         if column not in columns and source:

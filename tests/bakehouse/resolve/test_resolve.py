@@ -323,3 +323,27 @@ def test_pairwise_scores_count_pairs_not_records():
     assert scores.precision == pytest.approx(1 / 3, abs=1e-4)
     assert scores.recall == 0.5
     assert scores.over_merge_rate == 0.5
+
+
+def test_columns_named_as_other_systems_name_them():
+    from bakehouse.resolve.records import conform
+
+    frame = pl.DataFrame(
+        {
+            "record_id": ["a"],
+            "given_name": ["ann"],
+            "surname": ["lee"],
+            "street_number": ["12"],
+            "address_1": ["oak road"],
+            "suburb": ["kew"],
+            "date_of_birth": ["19900102"],
+        }
+    )
+    row = conform(frame).row(0, named=True)
+    assert (row["name"], row["address"], row["city"], row["birthday"]) == (
+        "ann lee",
+        "12 oak road",
+        "kew",
+        "19900102",
+    )
+    assert row["phone"] is None
