@@ -237,6 +237,35 @@ DETERMINISTIC_RULES: list[tuple[str, ...]] = [
 ]
 
 
+# Pairs that agree exactly on these are linked whatever the model says: a file too
+# small to estimate anything from (three records) must still join `张伟` with the
+# same mobile written two ways. Each needs the full name and a personal identifier.
+CERTAIN_RULES: list[tuple[str, ...]] = [
+    ("full_name", "dob"),
+    ("full_name", "phone"),
+    ("full_name", "email"),
+]
+CERTAIN_WEIGHT = 1e9  # an ordering key: taken before any scored link
+
+
+def certain_links(records: pl.DataFrame) -> pl.DataFrame:
+    """Pairs agreeing exactly on a `CERTAIN_RULES` rule, as edges (probability 1)."""
+    found = [pl.DataFrame(schema=EDGE_SCHEMA)]
+    for rule in CERTAIN_RULES:
+        keyed = records.select("unique_id", *rule).drop_nulls()
+        found.append(
+            keyed.join(keyed, on=list(rule), suffix="_r")
+            .filter(pl.col("unique_id") < pl.col("unique_id_r"))
+            .select(
+                pl.col("unique_id").alias("unique_id_l"),
+                "unique_id_r",
+                pl.lit(1.0).alias("match_probability"),
+                pl.lit(CERTAIN_WEIGHT).alias("match_weight"),
+            )
+        )
+    return pl.concat(found).unique(["unique_id_l", "unique_id_r"])
+
+
 def with_blocking_columns(records: pl.DataFrame) -> pl.DataFrame:
     return records.with_columns(
         pl.col("first_name").str.slice(0, 1).alias("first_initial"),
@@ -391,6 +420,11 @@ def predict(
     edges = scored.filter(
         (pl.col("match_probability") >= threshold) & (pl.col("personal_weight") >= personal_floor)
     ).select(list(EDGE_SCHEMA))
+    edges = (
+        pl.concat([edges, certain_links(records)])
+        .group_by("unique_id_l", "unique_id_r")
+        .agg(pl.col("match_probability").max(), pl.col("match_weight").max())
+    )
     conflicts = scored.filter(pl.col("personal_weight") < conflict_floor).select(
         "unique_id_l", "unique_id_r"
     )
