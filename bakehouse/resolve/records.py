@@ -34,7 +34,7 @@ ALIASES = {
     "birthday": ("dob", "date_of_birth", "birth_date"),
     "phone": ("mobile", "phone_number", "telephone"),
     "postcode": ("postal_code", "zip", "zipcode"),
-    "city": ("suburb", "town"),
+    "city": ("suburb", "town", "birth_place"),
 }
 FIRST_NAME_COLUMNS = ("first_name", "given_name", "forename")
 SURNAME_COLUMNS = ("last_name", "surname", "family_name")
