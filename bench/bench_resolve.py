@@ -1,7 +1,7 @@
 """`bakehouse resolve` against a stock splink model on labelled sets, and at 100k records.
 
     .venv/bin/python bench/bench_resolve.py quality --people 2000
-    .venv/bin/python bench/bench_resolve.py quality --kinds typo --people 2000 4000
+    .venv/bin/python bench/bench_resolve.py quality --kinds typo --people 2000 --family-rate 0
     .venv/bin/python bench/bench_resolve.py scale --records 100000
 
 `quality` generates each kind of labelled set (bench/resolve/generate.py) for each
@@ -27,18 +27,18 @@ def _scores(scores) -> dict:
     return {k: getattr(scores, k) for k in ("precision", "recall", "f1", "records", "true_people")}
 
 
-def quality(kinds: list[str], people_counts: list[int], seed: int) -> None:
+def quality(kinds: list[str], people_counts: list[int], seed: int, family_rate: float) -> None:
     from bakehouse.resolve import resolve_frame
     from bench.resolve.evaluate import score, stock_splink
     from bench.resolve.generate import labelled_people
 
     for kind in kinds:
         for people in people_counts:
-            data = labelled_people(kind, people, seed=seed)
+            data = labelled_people(kind, people, seed=seed, family_rate=family_rate)
             started = time.perf_counter()
             result, _, _ = resolve_frame(data.drop("true_id"))
             seconds = time.perf_counter() - started
-            line = {"kind": kind, "people": people, "method": "resolve"}
+            line = {"kind": kind, "people": people, "families": family_rate, "method": "resolve"}
             print(
                 json.dumps({**line, **_scores(score(result, data)), "seconds": round(seconds, 1)})
             )
@@ -84,12 +84,13 @@ def main() -> None:
     q.add_argument("--kinds", nargs="+", default=["typo", "nickname", "crowd", "chinese"])
     q.add_argument("--people", nargs="+", type=int, default=[2000])
     q.add_argument("--seed", type=int, default=7)
+    q.add_argument("--family-rate", type=float, default=0.04)
     s = sub.add_parser("scale")
     s.add_argument("--records", type=int, default=100_000)
     s.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
     if args.command == "quality":
-        quality(args.kinds, args.people, args.seed)
+        quality(args.kinds, args.people, args.seed, args.family_rate)
     else:
         scale(args.records, args.seed)
 

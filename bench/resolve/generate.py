@@ -834,12 +834,15 @@ class _Chinese:
         return value
 
 
-def labelled_people(kind: str, n_people: int, *, seed: int = 7) -> pl.DataFrame:
+def labelled_people(
+    kind: str, n_people: int, *, seed: int = 7, family_rate: float = 0.04
+) -> pl.DataFrame:
     """Labelled person records of one `kind` (see module doc), `COLUMNS`, ordered by a shuffle.
 
     `n_people` true people; the number of records depends on the kind (typo and
     nickname: about 2.5 per person, crowd: about 10, chinese: about 2.5).
-    Deterministic for a given seed.
+    `family_rate`: share of people sharing phone, address and surname with the
+    person made before them. Deterministic for a given seed.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
@@ -849,7 +852,7 @@ def labelled_people(kind: str, n_people: int, *, seed: int = 7) -> pl.DataFrame:
     previous: dict[str, Any] | None = None
     for index in range(n_people):
         surname = None
-        family = previous is not None and rng.random() < 0.04
+        family = previous is not None and rng.random() < family_rate
         if family and previous is not None:
             surname = previous["last"] if "last" in previous else previous["name"][0]
         person = maker.person(surname)
