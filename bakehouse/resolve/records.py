@@ -162,8 +162,8 @@ def name_parts(value: str | None) -> tuple[str | None, str | None, str | None]:
         given = "".join(lazy_pinyin(hanzi[cut:])).replace(" ", "") or None
         return hanzi, given, surname
     tokens = full.split()
-    if len(tokens) == 1:
-        return full, None, tokens[0]
+    if len(tokens) == 1:  # first name or surname? Neither is claimed.
+        return full, None, None
     return full, tokens[0], tokens[-1]
 
 
@@ -195,10 +195,11 @@ def phone_key(value: str | None) -> str | None:
 
 
 def birth_date(value: str | None) -> str | None:
-    """`YYYYMMDD` from any written form; an unparseable 8-digit value kept as written.
+    """`YYYYMMDD` from any written form; an unparseable 7- or 8-digit value kept as
+    written.
 
-    Keeping a mistyped date (`19560931`) as digits lets the model see that it is one
-    keystroke from another record's date instead of losing it.
+    Keeping a mistyped date (`19560931`, `1941105`) as digits lets the model see that
+    it is one keystroke from another record's date instead of losing it.
     """
     parsed = norm.birthday(value)
     if parsed:
@@ -207,7 +208,7 @@ def birth_date(value: str | None) -> str | None:
     if text is None:
         return None
     digits = _DIGITS.sub("", text)
-    return digits if len(digits) == 8 else None
+    return digits if len(digits) in (7, 8) else None
 
 
 def prepare(people: pl.DataFrame) -> pl.DataFrame:
