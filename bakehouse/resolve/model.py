@@ -249,13 +249,24 @@ CERTAIN_WEIGHT = 1e9  # an ordering key: taken before any scored link
 
 
 def certain_links(records: pl.DataFrame) -> pl.DataFrame:
-    """Pairs agreeing exactly on a `CERTAIN_RULES` rule, as edges (probability 1)."""
+    """Pairs agreeing exactly on a `CERTAIN_RULES` rule, as edges (probability 1).
+
+    A pair is certain only when nothing personal contradicts it: birth date, e-mail
+    and gender each equal or missing on one side (a father and son of one name share
+    the household phone, not the birth date).
+    """
     found = [pl.DataFrame(schema=EDGE_SCHEMA)]
+    personal = ["dob", "email", "gender"]
     for rule in CERTAIN_RULES:
-        keyed = records.select("unique_id", *rule).drop_nulls()
+        checked = [c for c in personal if c not in rule]
+        keyed = records.select("unique_id", *rule, *checked).drop_nulls(list(rule))
+        agree = [
+            pl.col(c).is_null() | pl.col(f"{c}_r").is_null() | (pl.col(c) == pl.col(f"{c}_r"))
+            for c in checked
+        ]
         found.append(
             keyed.join(keyed, on=list(rule), suffix="_r")
-            .filter(pl.col("unique_id") < pl.col("unique_id_r"))
+            .filter(pl.col("unique_id") < pl.col("unique_id_r"), *agree)
             .select(
                 pl.col("unique_id").alias("unique_id_l"),
                 "unique_id_r",

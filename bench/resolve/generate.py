@@ -23,6 +23,7 @@ tempts a model into merging. Columns: the `resolve` input columns plus `true_id`
 
 from __future__ import annotations
 
+import itertools
 import random
 import string
 from datetime import date, timedelta
@@ -647,6 +648,7 @@ def _nicknames():
 class _Latin:
     def __init__(self, rng: random.Random, nicknames: bool) -> None:
         self.rng = rng
+        self.serial = itertools.count(rng.randrange(100))
         self.namer = _nicknames() if nicknames else None
 
     def person(self, surname: str | None = None) -> dict[str, Any]:
@@ -660,7 +662,8 @@ class _Latin:
             "last": last,
             "phone": f"0{rng.choice('234')} {rng.randrange(1000, 9999)} "
             f"{rng.randrange(1000, 9999)}",
-            "email": f"{first[: rng.choice([1, len(first)])]}{last}{rng.randrange(100)}@"
+            # An address is one person's: the number makes it unique in the set.
+            "email": f"{first[: rng.choice([1, len(first)])]}{last}{next(self.serial)}@"
             + rng.choice(["gmail.com", "yahoo.com", "hotmail.com", "outlook.com"]),
             "birthday": birthday,
             "gender": rng.choice("mf"),
