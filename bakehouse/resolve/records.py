@@ -14,7 +14,6 @@ from pathlib import Path
 import polars as pl
 
 from bakehouse import normalize as norm
-from bakehouse.pii import normalize_phone
 
 INPUT_COLUMNS = (
     "record_id",
@@ -178,13 +177,14 @@ def first_name_aliases(first: str | None) -> list[str] | None:
 
 
 def phone_key(value: str | None) -> str | None:
-    """The 11-digit mainland mobile (as OneID keys it), else the digits of another number.
+    """The 11-digit mainland mobile (`normalize.phone`, OneID's key), else the digits of
+    another number.
 
     Numbers that are not mainland mobiles keep their digits without leading zeros:
     `resolve` reads files from anywhere, and a foreign or landline number is still
     evidence. Fewer than 7 digits is not a phone.
     """
-    mobile = normalize_phone(norm.nfkc(value))
+    mobile = norm.phone(value)
     if mobile:
         return mobile
     text = norm.nfkc(value)
