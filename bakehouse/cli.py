@@ -780,16 +780,27 @@ def resolve(
         Path, typer.Option("--output", dir_okay=False, help="Clusters CSV to write.")
     ],
     threshold: Annotated[float | None, typer.Option(help="Match probability threshold.")] = None,
+    explain: Annotated[
+        Path | None,
+        typer.Option(
+            "--explain",
+            dir_okay=False,
+            help="Write the match weights of the linked pairs (splink waterfall data) here.",
+        ),
+    ] = None,
 ) -> None:
-    """Cluster a CSV of person records (record_id, source, name, phone, email, ...)."""
-    from transforms.identity import resolve_file
+    """Cluster a CSV of person records (record_id, name, phone, email, birthday, ...)."""
+    from bakehouse.resolve import resolve_file
 
     apply_telemetry_off()
     try:
-        summary = resolve_file(input, output, threshold=threshold)
+        summary = resolve_file(input, output, threshold=threshold, explain_csv=explain)
     except ValueError as error:
         raise _fail(str(error)) from None
-    console.print(summary)
+    rows = [{"what": what, "value": value} for what, value in summary.rows()]
+    console.print(_table(f"resolve {input.name} -> {output.name}", rows, right={"value"}))
+    if explain is not None:
+        console.print(f"linked pairs explained in {explain}")
 
 
 # -- sql -----------------------------------------------------------------------

@@ -383,10 +383,11 @@ def bench_graph(members: int, home: Path) -> dict:
 def bench_resolve(people: int, home: Path) -> dict:
     import polars as pl
 
-    from transforms.identity.evaluate import labelled_people, pairwise_scores
-    from transforms.identity.resolve import resolve_file
+    from bakehouse.resolve import resolve_file
+    from bench.resolve.generate import labelled_people
+    from transforms.identity.evaluate import pairwise_scores
 
-    records = labelled_people(people, seed=5)
+    records = labelled_people("chinese", people, seed=5)
     source, output = home / "people.csv", home / "clusters.csv"
     home.mkdir(parents=True, exist_ok=True)
     records.drop("true_id").write_csv(source)
@@ -410,8 +411,7 @@ def bench_resolve(people: int, home: Path) -> dict:
             for k, v in scores.as_dict().items()
             if k in {"precision", "recall", "f1", "over_merge_rate"}
         },
-        "deterministic_links": summary.deterministic_links,
-        "probabilistic_links": summary.probabilistic_links,
+        "linked_pairs": summary.linked_pairs,
     }
 
 

@@ -1,0 +1,1 @@
+"""Labelled sets (`generate`) and scoring against a stock splink model (`evaluate`)."""
