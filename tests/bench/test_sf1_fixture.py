@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 
 from bench.fixtures import sf1
 
@@ -174,11 +174,24 @@ def test_same_seed_same_content_and_the_cache(tiny_home: Path, tmp_path: Path) -
         assert first.sort(key).equals(second.sort(key)), table
     cached = sf1.build(tmp_path / "again", **TINY)
     assert cached.cached and cached.rows == again.rows
+    # A benchmark that writes into the copy (a night MERGEd on top) makes it stale.
+    params = sf1.FixtureParams(**TINY)
+    assert sf1.is_built(tmp_path / "again", params)
+    orders = DeltaTable(str(sf1.silver_dir(tmp_path / "again") / "orders"))
+    write_deltalake(orders, orders.to_pyarrow_table().slice(0, 1), mode="append")
+    assert not sf1.is_built(tmp_path / "again", params)
     other = sf1.build(tmp_path / "other", **{**TINY, "seed": 7})
     assert not other.cached
     assert not read(tmp_path / "other", "orders")["net_amount"].equals(
         read(tiny_home, "orders")["net_amount"]
     )
+
+
+def test_default_home_reads_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BAKEHOUSE_BENCH_CACHE", str(tmp_path))
+    assert sf1.default_home(1.0, 30) == tmp_path / "sf1-s1-d30-seed42"
 
 
 def test_rejects_bad_parameters(tmp_path: Path) -> None:
