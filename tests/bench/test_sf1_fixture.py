@@ -218,11 +218,12 @@ def test_recorded_schemas_match_a_real_pipeline_lake(tmp_path: Path) -> None:
         "DAGSTER_HOME": str(home / "dagster_home"),
     }
     env.pop("BAKEHOUSE_SPARK_REMOTE", None)
-    cli = [sys.executable, "-c", "from bakehouse.cli import main; main()"]
+    cli = [sys.executable, "-c", "from bakehouse.cli import app; app()"]
     simulate = ["simulate", "--scale", "0.01", "--start", "2026-10-01", "--days", "2"]
-    subprocess.run([*cli, *simulate], env=env, check=True, capture_output=True)
     run = ["run", "--from", "2026-09-30", "--to", "2026-10-02", "--force"]
-    subprocess.run([*cli, *run], env=env, check=True, capture_output=True)
+    for command in (simulate, run):
+        done = subprocess.run([*cli, *command], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-3000:]
     recorded = json.loads(RECORDED.read_text())
     for table in sf1.SCHEMAS:
         assert sf1.delta_schema(home / "lake" / "silver" / table) == recorded[table], table
