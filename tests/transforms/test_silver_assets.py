@@ -82,7 +82,13 @@ def test_each_run_rebuilds_what_the_ledger_says_and_a_rerun_finds_nothing(settin
         "row_count": 9,
         "rebuilt_dates": "2026-11-01, 2026-11-02",
         "rebuilt_date_count": 2,
+        "store_conflicts": "-",
     }
     assert values["vouchers"]["rebuilt_dates"] == "2026-11-01"
     assert values["inventory_daily"]["rebuilt_dates"] == "-"
-    assert values["stores"] == {"build_mode": "incremental", "changed_files": 5, "row_count": 2}
+    assert values["stores"] == {
+        "build_mode": "incremental",
+        "changed_files": 5,
+        "row_count": 2,
+        "store_conflicts": "-",
+    }
