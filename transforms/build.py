@@ -37,6 +37,7 @@ from transforms.incremental import (
     dates_from_mapping_changes,
 )
 from transforms.masters.products import OBSERVED_NAMES_SCHEMA
+from transforms.members.history import build_member_history
 from transforms.orders.union import build_unmapped
 from transforms.pipeline import (
     BRONZE_INPUTS,
@@ -133,6 +134,13 @@ def _write_masters(lake: Lake, frames: dict[str, DataFrame]) -> None:
         lake.write(frames[table], SILVER, table, mode="overwrite")
 
 
+def _write_member_history(lake: Lake, key: bytes) -> None:
+    """`member_history` from every CRM version in bronze (rewritten whole; small)."""
+    mp_members = current_copies(read_bronze(lake, lake._spark(), "mp_members"))
+    history = build_member_history(mp_members, key)
+    lake.write(history, SILVER, "member_history", mode="overwrite")
+
+
 def _count(lake: Lake, tables: Iterable[str]) -> dict[str, int]:
     """Row counts from the Delta files' metadata (no Spark job)."""
     return {t: lake.row_count(SILVER, t) for t in tables if lake.exists(SILVER, t)}
@@ -144,6 +152,7 @@ def build_full(lake: Lake, key: bytes) -> BuildResult:
     spark = lake._spark()
     frames = silver_frames(_bronze(lake, spark), key)
     _write_masters(lake, frames)
+    _write_member_history(lake, key)
     for table in DAILY_TABLES:
         if table == "unmapped_platform_names":  # from the written orders, not the plan again
             frames[table] = build_unmapped(
@@ -164,6 +173,7 @@ def build_masters(lake: Lake, key: bytes) -> BuildResult:
     bronze = _bronze(lake, spark)
     frames = silver_frames(_restrict(bronze, AffectedDates()), key, known_names=_known_names(lake))
     _write_masters(lake, frames)
+    _write_member_history(lake, key)
     return BuildResult(
         mode="masters",
         row_counts=_count(lake, MASTER_TABLES),
@@ -249,6 +259,7 @@ def build_incremental(lake: Lake, key: bytes, changed_files: Sequence[str]) -> B
         dates.orders |= extra
         frames = silver_frames(_restrict(bronze, dates), key, known_names=known)
     _write_masters(lake, frames)
+    _write_member_history(lake, key)
     groups = {"orders": dates.orders, "vouchers": dates.vouchers, "inventory": dates.inventory}
     staging = lake.settings.home / "tmp" / f"silver-{uuid.uuid4().hex}"
     staged: dict[str, DataFrame] = {}

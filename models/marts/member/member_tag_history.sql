@@ -1,0 +1,85 @@
+-- member_tag_history (标签历史): when each person held each tag, as half-open intervals
+-- [valid_from, valid_to) of business dates; valid_to is null while the tag is held.
+-- "Who had tag T on date D": valid_from <= D and (valid_to is null or valid_to > D).
+-- Each run compares member_tags with the open intervals of the published history:
+-- new tags open an interval on the as-of date, tags no longer held close theirs, the
+-- rest is carried over unchanged, so the table grows by changes only. History moves
+-- forward: a run for a date before the latest recorded change fails.
+{%- set previous = adapter.get_relation(database=this.database, schema='gold_published', identifier='member_tag_history') if execute else none %}
+{%- if previous is not none %}
+  {%- set latest = run_query("select max(greatest(valid_from, coalesce(valid_to, valid_from))) from " ~ previous).columns[0].values()[0] %}
+  {%- if latest is not none and (latest | string) > (var('as_of_date') | string) %}
+    {{ exceptions.raise_compiler_error("member_tag_history already records changes on " ~ latest ~ "; as_of_date " ~ var('as_of_date') ~ " is earlier (build the past under the asof target)") }}
+  {%- endif %}
+{%- endif %}
+with current_tags as (
+    select one_id, tag_name, tag_label, tag_category from {{ ref('member_tags') }}
+),
+
+previous as (
+    {%- if previous is not none %}
+    select one_id, tag_name, tag_label, tag_category, valid_from, valid_to from {{ previous }}
+    {%- else %}
+    select
+        null::varchar as one_id,
+        null::varchar as tag_name,
+        null::varchar as tag_label,
+        null::varchar as tag_category,
+        null::date as valid_from,
+        null::date as valid_to
+    where false
+    {%- endif %}
+),
+
+open_intervals as (
+    select * from previous where valid_to is null
+),
+
+closed_intervals as (
+    select * from previous where valid_to is not null
+),
+
+carried as (
+    select open_intervals.*
+    from open_intervals
+    semi join current_tags using (one_id, tag_name)
+),
+
+ended as (
+    select
+        one_id, tag_name, tag_label, tag_category, valid_from,
+        {{ as_of_date() }} as valid_to
+    from open_intervals
+    anti join current_tags using (one_id, tag_name)
+),
+
+started as (
+    select
+        one_id, tag_name, tag_label, tag_category,
+        {{ as_of_date() }} as valid_from,
+        null::date as valid_to
+    from current_tags
+    anti join open_intervals using (one_id, tag_name)
+),
+
+intervals as (
+    select * from closed_intervals
+    union all
+    select * from carried
+    union all
+    select * from ended
+    union all
+    select * from started
+)
+
+select
+    one_id,
+    tag_name,
+    tag_label,
+    tag_category,
+    valid_from,
+    valid_to,
+    valid_to is null as is_current
+from intervals
+-- a tag gained and lost on the same as-of date (a re-run) held on no day
+where valid_to is null or valid_to > valid_from
