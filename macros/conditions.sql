@@ -38,7 +38,8 @@
         {{ exceptions.raise_compiler_error(label ~ ": invalid SQL condition `" ~ entry['condition'] ~ "`: " ~ tree.get('error_message')) }}
       {%- endif -%}
       {%- for found in modules.re.findall('"column_names":\\["([^"]*)"\\]', parsed) -%}
-        {%- if found | lower not in columns -%}
+        {#- no columns: the relation is a unit test's fixture CTE; the query checks it #}
+        {%- if columns and found | lower not in columns -%}
           {{ exceptions.raise_compiler_error(label ~ ": unknown column `" ~ found ~ "` in `" ~ entry['condition'] ~ "` (" ~ relation ~ " has " ~ columns | join(', ') ~ ")") }}
         {%- endif -%}
       {%- endfor -%}
@@ -65,3 +66,4 @@
   )
   select {{ key }}, name from unpivoted where holds
 {%- endmacro %}
+
