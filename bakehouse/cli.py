@@ -217,10 +217,19 @@ def _run_and_report(settings: Settings, dates: list[date]) -> bool:
         )
     )
     _print_bronze_summary(settings, dates)
+    _print_gold_summary(settings)
     for night in nights:
         if night.error:
             err_console.print(f"[red]{night.business_date}: {night.error}[/]")
     return all(n.success for n in nights)
+
+
+def _print_gold_summary(settings: Settings) -> None:
+    from bakehouse.warehouse import gold_row_counts
+
+    if counts := gold_row_counts(settings):
+        rows = [{"mart": f"gold.{table}", "rows": rows} for table, rows in counts.items()]
+        console.print(_table("Gold marts built", rows, right={"rows"}))
 
 
 # FeedSummary field -> column header
@@ -518,7 +527,9 @@ def sql(
         duckdb_cli = Path(sys.executable).with_name("duckdb")
         init = warehouse.write_init_file(settings)
         raise typer.Exit(
-            subprocess.call([str(duckdb_cli), "-init", str(init), str(settings.warehouse)])
+            subprocess.call(
+                [str(duckdb_cli), "-readonly", "-init", str(init), str(settings.warehouse)]
+            )
         )
     con = warehouse.connect(settings, read_only=True)
     try:

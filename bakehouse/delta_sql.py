@@ -43,7 +43,8 @@ class DeltaSnapshot:
         names = ", ".join(_quote_identifier(name) for name, _ in self.columns)
         if not self.files:
             typed = ", ".join(
-                f"CAST(NULL AS {type_}) AS {_quote_identifier(name)}" for name, type_ in self.columns
+                f"CAST(NULL AS {type_}) AS {_quote_identifier(name)}"
+                for name, type_ in self.columns
             )
             return f"SELECT {typed} WHERE false"
         files = ", ".join(_quote_literal(f) for f in self.files)

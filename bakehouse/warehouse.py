@@ -134,6 +134,12 @@ def _write_pins(settings: Settings, pins: list[dict]) -> None:
     os.replace(temporary, target)
 
 
+def gold_row_counts(settings: Settings) -> dict[str, int]:
+    """Rows of each gold table's current version (from the Delta log, no data read)."""
+    lake = Lake(settings)
+    return {table: lake.row_count("gold", table) for table in lake.tables("gold")}
+
+
 def refresh_views(settings: Settings) -> list[str]:
     """Build a new warehouse file with one view per exposed table and swap it in.
 

@@ -9,6 +9,7 @@ run at a time, so commits to shared Delta tables (the file ledger) do not race.
 import dagster as dg
 
 from orchestration.defs.bronze import defs as bronze_defs
+from orchestration.defs.gold import defs as gold_defs
 from orchestration.defs.identity import defs as identity_defs
 from orchestration.defs.maintenance import defs as maintenance_defs
 from orchestration.defs.silver import defs as silver_defs
@@ -26,4 +27,5 @@ defs = dg.Definitions.merge(
     identity_defs,
     maintenance_defs,
     silver_defs,
+    gold_defs,
 )

@@ -176,7 +176,7 @@ def build_masters(lake: Lake, key: bytes) -> BuildResult:
     _write_member_history(lake, key)
     return BuildResult(
         mode="masters",
-        row_counts=_count(lake, MASTER_TABLES),
+        row_counts=_count(lake, (*MASTER_TABLES, "member_history")),
         seconds=time.perf_counter() - started,
     )
 

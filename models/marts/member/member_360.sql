@@ -38,8 +38,9 @@ member_as_of as (
 purchases as (
     select
         one_id,
-        min(purchase_date) as first_purchase_date,
-        max(purchase_date) as last_purchase_date,
+        -- a return is not a purchase: dates come from counted orders
+        min(purchase_date) filter (where is_counted_order) as first_purchase_date,
+        max(purchase_date) filter (where is_counted_order) as last_purchase_date,
         count(*) filter (where is_counted_order) as order_count_lifetime,
         {%- for days in [30, 90, 365] %}
         count(*) filter (
@@ -58,10 +59,14 @@ purchases as (
         count(*) filter (
             where is_counted_order and dayofweek(purchase_date) in (0, 6)
         ) as weekend_order_count,
-        list(distinct channel order by channel) as channels_used,
+        list(distinct channel order by channel) filter (where is_counted_order) as channels_used,
         {%- for channel in channels %}
-        min(purchase_date) filter (where channel = '{{ channel }}') as first_{{ channel }}_purchase_date,
-        max(purchase_date) filter (where channel = '{{ channel }}') as last_{{ channel }}_purchase_date{{ "," if not loop.last }}
+        min(purchase_date) filter (
+            where is_counted_order and channel = '{{ channel }}'
+        ) as first_{{ channel }}_purchase_date,
+        max(purchase_date) filter (
+            where is_counted_order and channel = '{{ channel }}'
+        ) as last_{{ channel }}_purchase_date{{ "," if not loop.last }}
         {%- endfor %}
     from orders
     group by one_id

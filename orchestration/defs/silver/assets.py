@@ -36,6 +36,7 @@ MASTER_SOURCES = {
     "b2b_customers": ("erp_b2b_customers",),
     "b2b_orders": ("erp_b2b_orders", "erp_b2b_customers"),
     "store_costs_monthly": ("erp_store_costs",),
+    "member_history": ("mp_members",),
 }
 DAILY_SOURCES = {
     "orders": ORDER_SOURCES,
@@ -52,6 +53,7 @@ DESCRIPTIONS = {
     "b2b_customers": "B2B customers; contact name masked, phone pseudonymised.",
     "b2b_orders": "Latest state of every B2B order line, VAT split, receivables.",
     "store_costs_monthly": "Monthly operating costs per store.",
+    "member_history": "Every dated version of each member's CRM record (pseudonymous).",
     "orders": "One row per order across pos, miniprogram, douyin, meituan, eleme, b2b.",
     "order_lines": "Order lines with mapped SKUs and net amounts allocated from the order.",
     "unmapped_platform_names": "Platform names/ids that map to no SKU/store, with revenue.",
