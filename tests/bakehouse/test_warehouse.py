@@ -101,14 +101,14 @@ def test_views_carry_the_table_description_and_version(settings) -> None:
 READER = textwrap.dedent(
     """
     import sys, time, duckdb
-    path, stop, out = sys.argv[1:4]
+    path, stop, out, table = sys.argv[1:5]
     ok = failed = 0
     errors = []
     import os
     while not os.path.exists(stop):
         try:
             con = duckdb.connect(path, read_only=True)
-            con.execute("select count(*), sum(x) from gold.t").fetchall()
+            con.execute(f"select count(*) from {table}").fetchall()
             con.close()
             ok += 1
         except Exception as error:
@@ -122,7 +122,7 @@ CLI_READER = textwrap.dedent(
     """
     ok=0; failed=0
     while [ ! -e "$2" ]; do
-      if "$4" -readonly -csv -noheader "$1" -c "select count(*) from gold.t" >/dev/null 2>>"$3.err"
+      if "$4" -readonly -csv -noheader "$1" -c "select count(*) from $5" >/dev/null 2>>"$3.err"
       then ok=$((ok+1)); else failed=$((failed+1)); fi
     done
     echo "$ok $failed" > "$3"
@@ -130,18 +130,22 @@ CLI_READER = textwrap.dedent(
 )
 
 
-def start_readers(settings, tmp_path: Path) -> tuple[list[subprocess.Popen], Path, list[Path]]:
+def start_readers(
+    settings, tmp_path: Path, table: str = "gold.t"
+) -> tuple[list[subprocess.Popen], Path, list[Path]]:
+    """A Python process and a `duckdb` CLI loop, querying `table` until told to stop."""
     stop = tmp_path / "stop"
     outputs = [tmp_path / "python_reader.out", tmp_path / "cli_reader.out"]
     script = tmp_path / "reader.py"
     script.write_text(READER, encoding="utf-8")
     readers = [
         subprocess.Popen(
-            [sys.executable, str(script), str(settings.warehouse), str(stop), str(outputs[0])]
+            [sys.executable, str(script), str(settings.warehouse), str(stop), str(outputs[0]),
+             table]
         ),
         subprocess.Popen(
             ["bash", "-c", CLI_READER, "reader", str(settings.warehouse), str(stop),
-             str(outputs[1]), str(DUCKDB_CLI)]
+             str(outputs[1]), str(DUCKDB_CLI), table]
         ),
     ]  # fmt: skip
     return readers, stop, outputs
