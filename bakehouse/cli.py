@@ -346,7 +346,7 @@ def _next_steps(settings: Settings) -> None:
                     ".venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000",
                     "MLflow UI:    .venv/bin/mlflow ui --backend-store-uri "
                     f"{settings.mlflow_tracking_uri} -h 127.0.0.1 -p 5000",
-                    f"Analyst SQL:  .venv/bin/duckdb -init {home}/duckdbrc {settings.warehouse}",
+                    f"Analyst SQL:  .venv/bin/duckdb -readonly {settings.warehouse}",
                     '              or: bakehouse sql "select * from silver.orders limit 10"',
                     "More nights:  bakehouse simulate --start YYYY-MM-DD --days N && "
                     "bakehouse run --from A --to B",

@@ -9,7 +9,10 @@ with silver_orders as (
 ),
 
 known as (
-    select id_type, id_hash from {{ ref('stg_silver__identity_map') }}
+    select
+        id_type,
+        id_hash
+    from {{ ref('stg_silver__identity_map') }}
 ),
 
 attributable as (
@@ -19,8 +22,8 @@ attributable as (
         select 1 from known
         where
         {%- for column, id_type in attribution_precedence() %}
-            (known.id_type = '{{ id_type }}' and known.id_hash = silver_orders.{{ column }})
-            {{ "or" if not loop.last }}
+                (known.id_type = '{{ id_type }}' and known.id_hash = silver_orders.{{ column }})
+                                {{ "or" if not loop.last }}
         {%- endfor %}
     )
 ),
@@ -29,6 +32,8 @@ gold as (
     select sum(spend_lifetime_amount) as spend_amount from {{ ref('member_360') }}
 )
 
-select attributable.revenue_amount, gold.spend_amount
+select
+    attributable.revenue_amount,
+    gold.spend_amount
 from attributable cross join gold
 where coalesce(attributable.revenue_amount, 0) <> coalesce(gold.spend_amount, 0)

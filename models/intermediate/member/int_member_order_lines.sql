@@ -1,15 +1,29 @@
 -- The lines of member_orders with their product category, for preferences.
 with member_orders as (
-    select order_id, one_id, purchase_date, is_counted_order from {{ ref('member_orders') }}
+    select
+        order_id,
+        one_id,
+        purchase_date,
+        is_counted_order
+    from {{ ref('member_orders') }}
 ),
 
 lines as (
-    select order_id, sku, qty, net_amount from {{ ref('stg_silver__order_lines') }}
+    select
+        order_id,
+        sku,
+        qty,
+        net_amount
+    from {{ ref('stg_silver__order_lines') }}
     where is_revenue
 ),
 
 products as (
-    select sku, category, subcategory from {{ ref('stg_silver__products') }}
+    select
+        sku,
+        category,
+        subcategory
+    from {{ ref('stg_silver__products') }}
 )
 
 select

@@ -8,19 +8,23 @@ with orders as (
 ),
 
 identity_map as (
-    select id_type, id_hash, one_id from {{ ref('stg_silver__identity_map') }}
+    select
+        id_type,
+        id_hash,
+        one_id
+    from {{ ref('stg_silver__identity_map') }}
 ),
 
 candidates as (
     {%- for column, id_type in attribution_precedence() %}
-    select
-        order_id,
-        {{ loop.index }} as attribution_rank,
-        '{{ id_type }}' as id_type,
-        {{ column }} as id_hash
-    from orders
-    where {{ column }} is not null
-    {{ "union all" if not loop.last }}
+        select
+            order_id,
+            {{ loop.index }} as attribution_rank,
+            '{{ id_type }}' as id_type,
+            {{ column }} as id_hash
+        from orders
+        where {{ column }} is not null
+                {{ "union all" if not loop.last }}
     {%- endfor %}
 ),
 
@@ -32,8 +36,9 @@ matched as (
         identity_map.one_id
     from candidates
     inner join identity_map
-        on candidates.id_type = identity_map.id_type
-        and candidates.id_hash = identity_map.id_hash
+        on
+            candidates.id_type = identity_map.id_type
+            and candidates.id_hash = identity_map.id_hash
     qualify row_number() over (
         partition by candidates.order_id order by candidates.attribution_rank
     ) = 1

@@ -30,7 +30,8 @@ member_as_of as (
         history.is_deleted
     from members
     inner join history on members.member_id_hash = history.member_id_hash
-    where not history.is_deleted
+    where
+        not history.is_deleted
         and cast(history.valid_from_at as date) <= {{ as_of_date() }}
         and (history.valid_to_at is null or cast(history.valid_to_at as date) > {{ as_of_date() }})
 ),
@@ -43,12 +44,12 @@ purchases as (
         max(purchase_date) filter (where is_counted_order) as last_purchase_date,
         count(*) filter (where is_counted_order) as order_count_lifetime,
         {%- for days in [30, 90, 365] %}
-        count(*) filter (
-            where is_counted_order and purchase_date > {{ as_of_date() }} - {{ days }}
-        ) as order_count_{{ days }}d,
-        cast(coalesce(sum(net_sales_amount) filter (
-            where purchase_date > {{ as_of_date() }} - {{ days }}
-        ), 0) as decimal(18, 2)) as spend_{{ days }}d_amount,
+            count(*) filter (
+                where is_counted_order and purchase_date > {{ as_of_date() }} - {{ days }}
+            ) as order_count_{{ days }}d,
+            cast(coalesce(sum(net_sales_amount) filter (
+                where purchase_date > {{ as_of_date() }} - {{ days }}
+            ), 0) as decimal(18, 2)) as spend_{{ days }}d_amount,
         {%- endfor %}
         cast(sum(net_sales_amount) as decimal(18, 2)) as spend_lifetime_amount,
         count(*) filter (where is_counted_order and channel = 'pos') as in_store_order_count,
@@ -60,14 +61,15 @@ purchases as (
             where is_counted_order and dayofweek(purchase_date) in (0, 6)
         ) as weekend_order_count,
         list(distinct channel order by channel) filter (where is_counted_order) as channels_used,
-        {%- for channel in channels %}
+    {%- for channel in channels %}
         min(purchase_date) filter (
             where is_counted_order and channel = '{{ channel }}'
         ) as first_{{ channel }}_purchase_date,
         max(purchase_date) filter (
             where is_counted_order and channel = '{{ channel }}'
         ) as last_{{ channel }}_purchase_date{{ "," if not loop.last }}
-        {%- endfor %}
+    
+    {%- endfor %}
     from orders
     group by one_id
 ),
@@ -75,7 +77,9 @@ purchases as (
 -- Preferences: most orders first, then most spend, then the smallest value, so a tie
 -- always resolves the same way.
 preferred_store as (
-    select one_id, store_code as preferred_store_code
+    select
+        one_id,
+        store_code as preferred_store_code
     from orders
     where is_counted_order and store_code is not null
     group by one_id, store_code
@@ -85,7 +89,9 @@ preferred_store as (
 ),
 
 preferred_daypart as (
-    select one_id, daypart as preferred_daypart
+    select
+        one_id,
+        daypart as preferred_daypart
     from orders
     where is_counted_order and daypart is not null
     group by one_id, daypart
@@ -95,7 +101,9 @@ preferred_daypart as (
 ),
 
 preferred_category as (
-    select one_id, category as preferred_category
+    select
+        one_id,
+        category as preferred_category
     from lines
     where is_counted_order and category is not null
     group by one_id, category
@@ -106,7 +114,9 @@ preferred_category as (
 ),
 
 preferred_subcategory as (
-    select one_id, subcategory as preferred_subcategory
+    select
+        one_id,
+        subcategory as preferred_subcategory
     from lines
     where is_counted_order and subcategory is not null
     group by one_id, subcategory
@@ -132,7 +142,9 @@ sku_ranked as (
 ),
 
 top_skus as (
-    select one_id, list(sku order by sku_rank) as top_skus
+    select
+        one_id,
+        list(sku order by sku_rank) as top_skus
     from sku_ranked
     where sku_rank <= 3
     group by one_id
@@ -146,7 +158,8 @@ products_bought as (
         count(distinct order_id) filter (
             where category = '面包' and purchase_date > {{ as_of_date() }} - 90
         ) as bread_order_count_90d,
-        count(distinct order_id) filter (where category in ('季节', '礼盒')) as seasonal_gift_order_count
+        count(distinct order_id) filter (where category in ('季节', '礼盒'))
+            as seasonal_gift_order_count
     from lines
     where is_counted_order
     group by one_id
@@ -181,18 +194,20 @@ final as (
         len(coalesce(purchases.channels_used, [])) as channel_count,
         len(coalesce(purchases.channels_used, [])) >= 2 as is_omnichannel,
         {%- for channel in channels %}
-        purchases.first_{{ channel }}_purchase_date,
-        purchases.last_{{ channel }}_purchase_date,
+            purchases.first_{{ channel }}_purchase_date,
+            purchases.last_{{ channel }}_purchase_date,
         {%- endfor %}
         -- purchases
         purchases.first_purchase_date,
         purchases.last_purchase_date,
         {%- for days in [30, 90, 365] %}
-        coalesce(purchases.order_count_{{ days }}d, 0) as order_count_{{ days }}d,
-        coalesce(purchases.spend_{{ days }}d_amount, 0)::decimal(18, 2) as spend_{{ days }}d_amount,
+            coalesce(purchases.order_count_{{ days }}d, 0) as order_count_{{ days }}d,
+            coalesce(purchases.spend_{{ days }}d_amount, 0)::decimal(18, 2)
+                as spend_{{ days }}d_amount,
         {%- endfor %}
         coalesce(purchases.order_count_lifetime, 0) as order_count_lifetime,
-        coalesce(purchases.spend_lifetime_amount, 0)::decimal(18, 2) as spend_lifetime_amount,
+        cast(coalesce(purchases.spend_lifetime_amount, 0) as decimal(18, 2))
+            as spend_lifetime_amount,
         cast(
             purchases.spend_lifetime_amount / nullif(purchases.order_count_lifetime, 0)
             as decimal(18, 2)

@@ -13,30 +13,37 @@
   {%- endif %}
 {%- endif %}
 with current_tags as (
-    select one_id, tag_name, tag_label, tag_category from {{ ref('member_tags') }}
+    select
+        one_id,
+        tag_name,
+        tag_label,
+        tag_category
+    from {{ ref('member_tags') }}
 ),
 
 previous as (
     {%- if previous is not none %}
     select one_id, tag_name, tag_label, tag_category, valid_from, valid_to from {{ previous }}
     {%- else %}
-    select
-        null::varchar as one_id,
-        null::varchar as tag_name,
-        null::varchar as tag_label,
-        null::varchar as tag_category,
-        null::date as valid_from,
-        null::date as valid_to
-    where false
+        select
+            null::varchar as one_id,
+            null::varchar as tag_name,
+            null::varchar as tag_label,
+            null::varchar as tag_category,
+            null::date as valid_from,
+            null::date as valid_to
+        where false
     {%- endif %}
 ),
 
 open_intervals as (
-    select * from previous where valid_to is null
+    select * from previous
+    where valid_to is null
 ),
 
 closed_intervals as (
-    select * from previous where valid_to is not null
+    select * from previous
+    where valid_to is not null
 ),
 
 carried as (
@@ -47,7 +54,11 @@ carried as (
 
 ended as (
     select
-        one_id, tag_name, tag_label, tag_category, valid_from,
+        one_id,
+        tag_name,
+        tag_label,
+        tag_category,
+        valid_from,
         {{ as_of_date() }} as valid_to
     from open_intervals
     anti join current_tags using (one_id, tag_name)
@@ -55,7 +66,10 @@ ended as (
 
 started as (
     select
-        one_id, tag_name, tag_label, tag_category,
+        one_id,
+        tag_name,
+        tag_label,
+        tag_category,
         {{ as_of_date() }} as valid_from,
         null::date as valid_to
     from current_tags

@@ -8,7 +8,7 @@
 {%- set required = ('name', 'label', 'description', 'owner', 'category', 'condition') %}
 with held as (
     {%- if tags %}
-    {{ compile_conditions(tags, ref('member_360'), 'one_id', 'tag', required) | indent(4) }}
+        {{ compile_conditions(tags, ref('member_360'), 'one_id', 'tag', required) | indent(4) }}
     {%- else %}
     select null::varchar as one_id, null::varchar as name where false
     {%- endif %}
@@ -16,11 +16,16 @@ with held as (
 
 catalog as (
     {%- if tags %}
-    select * from (values
-        {%- for tag in tags %}
-        ({{ "'" ~ tag['name'] ~ "'" }}, {{ "'" ~ tag['label'] | replace("'", "''") ~ "'" }}, {{ "'" ~ tag['category'] | replace("'", "''") ~ "'" }}){{ "," if not loop.last }}
-        {%- endfor %}
-    ) as t (tag_name, tag_label, tag_category)
+        select * from (
+            values
+            {%- for tag in tags %}
+                (
+                    {{ "'" ~ tag['name'] ~ "'" }},
+                    {{ "'" ~ tag['label'] | replace("'", "''") ~ "'" }},
+                    {{ "'" ~ tag['category'] | replace("'", "''") ~ "'" }}
+                ){{ "," if not loop.last }}
+            {%- endfor %}
+        ) as declared (tag_name, tag_label, tag_category)  -- noqa: AL05
     {%- else %}
     select null::varchar as tag_name, null::varchar as tag_label, null::varchar as tag_category where false
     {%- endif %}
