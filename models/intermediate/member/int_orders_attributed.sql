@@ -24,7 +24,7 @@ candidates as (
             {{ column }} as id_hash
         from orders
         where {{ column }} is not null
-                {{ "union all" if not loop.last }}
+        {{ "union all" if not loop.last }}
     {%- endfor %}
 ),
 

@@ -67,8 +67,8 @@ purchases as (
         ) as first_{{ channel }}_purchase_date,
         max(purchase_date) filter (
             where is_counted_order and channel = '{{ channel }}'
-        ) as last_{{ channel }}_purchase_date{{ "," if not loop.last }}
-    
+        ) as last_{{ channel }}_purchase_date
+        {{ "," if not loop.last }}
     {%- endfor %}
     from orders
     group by one_id

@@ -5,7 +5,12 @@
 -- new tags open an interval on the as-of date, tags no longer held close theirs, the
 -- rest is carried over unchanged, so the table grows by changes only. History moves
 -- forward: a run for a date before the latest recorded change fails.
-{%- set previous = adapter.get_relation(database=this.database, schema='gold_published', identifier='member_tag_history') if execute else none %}
+{%- set previous = none %}
+{%- if execute %}
+    {%- set previous = adapter.get_relation(
+        database=this.database, schema='gold_published', identifier='member_tag_history'
+    ) %}
+{%- endif %}
 {%- if previous is not none %}
   {%- set latest = run_query("select max(greatest(valid_from, coalesce(valid_to, valid_from))) from " ~ previous).columns[0].values()[0] %}
   {%- if latest is not none and (latest | string) > (var('as_of_date') | string) %}

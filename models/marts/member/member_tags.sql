@@ -4,7 +4,8 @@
 -- compiled here by macros/conditions.sql: adding a tag is adding a YAML entry.
 {#- The var `tag_factory` replaces the declared entries: dbt unit tests of the compiler
     declare their own entries through it. #}
-{%- set tags = var('tag_factory', none) or (model.config.meta.get('tag_factory', []) if execute else []) %}
+{%- set declared = model.config.meta.get('tag_factory', []) if execute else [] %}
+{%- set tags = var('tag_factory', none) or declared %}
 {%- set required = ('name', 'label', 'description', 'owner', 'category', 'condition') %}
 with held as (
     {%- if tags %}
