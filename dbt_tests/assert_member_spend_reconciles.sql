@@ -22,8 +22,8 @@ attributable as (
         select 1 from known
         where
         {%- for column, id_type in attribution_precedence() %}
-            (known.id_type = '{{ id_type }}' and known.id_hash = silver_orders.{{ column }})
-            {{ "or" if not loop.last }}
+                (known.id_type = '{{ id_type }}' and known.id_hash = silver_orders.{{ column }})
+                {{ "or" if not loop.last }}
         {%- endfor %}
     )
 ),
