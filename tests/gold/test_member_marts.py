@@ -269,3 +269,24 @@ def test_a_bad_tag_entry_fails_with_its_name(tmp_path, gold_home, bad_entry, mes
     )
     assert result.returncode != 0
     assert message in result.stdout, result.stdout[-3000:]
+
+
+def test_asof_target_writes_scratch_only_and_empty_models_keep_their_schema(tmp_path) -> None:
+    """No orders at all: member_orders is an empty table with its columns, in scratch."""
+    home = tmp_path / "home"
+    write_tiny_silver(home / "lake" / "silver", orders=[])
+    result = run_dbt(home, ["run", "--target", "asof"], as_of="2026-10-20", work=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert not (home / "lake" / "gold").exists()
+    orders = home / "scratch" / "asof" / "gold" / "member_orders"
+    table = DeltaTable(str(orders))
+    assert sum(table.get_add_actions(flatten=True).column("num_records").to_pylist()) == 0
+    assert {"order_id", "one_id", "net_sales_amount", "purchase_date"} <= {
+        field.name for field in table.schema().fields
+    }
+    people = duckdb.sql(snapshot(home / "scratch/asof/gold/member_360").select_sql())
+    # as of 10-20: P1 (since 10-01) and P4 (since 10-15) are members, at their level then
+    assert sorted(people.select("one_id, is_member, level").fetchall()) == [
+        ("P1", True, "普通"),
+        ("P4", True, "普通"),
+    ]
