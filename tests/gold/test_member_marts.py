@@ -290,3 +290,16 @@ def test_asof_target_writes_scratch_only_and_empty_models_keep_their_schema(tmp_
         ("P1", True, "普通"),
         ("P4", True, "普通"),
     ]
+
+
+def test_dbt_sees_silver_but_never_the_pii_vault(gold_home) -> None:
+    con = duckdb.connect(str(gold_home.home / "dbt" / "bakehouse.duckdb"), read_only=True)
+    views = {
+        row[0]
+        for row in con.execute(
+            "select view_name from duckdb_views() where schema_name = 'silver'"
+        ).fetchall()
+    }
+    con.close()
+    assert "orders" in views and "member_history" in views
+    assert "pii_vault" not in views
