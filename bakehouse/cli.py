@@ -522,7 +522,8 @@ def sql(
     from bakehouse import warehouse
 
     settings = _settings()
-    warehouse.refresh_views(settings)
+    if not settings.warehouse.exists():  # the nightly run refreshes it; build it once here
+        warehouse.refresh_views(settings)
     if query is None:
         duckdb_cli = Path(sys.executable).with_name("duckdb")
         init = warehouse.write_init_file(settings)

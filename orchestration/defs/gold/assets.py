@@ -106,12 +106,10 @@ def gold_dbt(
 )
 def analyst_warehouse(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     from bakehouse import warehouse
-    from bakehouse.lake import Lake
 
     settings = lakehouse.settings
     views = warehouse.refresh_views(settings)
-    lake = Lake(settings)
-    gold_rows = {table: lake.row_count("gold", table) for table in lake.tables("gold")}
+    gold_rows = warehouse.gold_row_counts(settings)
     return dg.MaterializeResult(
         metadata={
             "views": dg.MetadataValue.int(len(views)),
