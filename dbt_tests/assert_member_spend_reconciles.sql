@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "member_360"}}}) }}
 -- Lifetime spend over all people in member_360 must equal silver's attributable
 -- revenue up to the as-of date, to the fen: the net sales (net_amount +
 -- platform_fee_amount) of every revenue-recognised order that carries at least one

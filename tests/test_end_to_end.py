@@ -46,7 +46,7 @@ def test_demo_runs_every_night_and_prints_next_steps(demo_home) -> None:
     output = " ".join(result.output.split())
     assert "generated a key" in output
     assert "Bronze accounting" in output
-    assert "Next steps" in output and "dagster dev" in output and "duckdb -init" in output
+    assert "Next steps" in output and "dagster dev" in output and "duckdb -readonly" in output
     assert (home / "pii.key").stat().st_mode & 0o777 == 0o600
     assert output.count(" ok ") >= len(_nights())
 
