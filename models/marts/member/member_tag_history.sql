@@ -4,18 +4,24 @@
 -- Each run compares member_tags with the open intervals of the published history:
 -- new tags open an interval on the as-of date, tags no longer held close theirs, the
 -- rest is carried over unchanged, so the table grows by changes only. History moves
--- forward: a run for a date before the latest recorded change fails.
+-- forward: a run for a date before the latest recorded change (a re-run or backfill of
+-- an old night) publishes the history unchanged; it is not rewritten retroactively.
 {%- set previous = none %}
 {%- if execute %}
     {%- set previous = adapter.get_relation(
         database=this.database, schema='gold_published', identifier='member_tag_history'
     ) %}
 {%- endif %}
+{%- set in_the_past = false %}
 {%- if previous is not none %}
-  {%- set latest = run_query("select max(greatest(valid_from, coalesce(valid_to, valid_from))) from " ~ previous).columns[0].values()[0] %}
-  {%- if latest is not none and (latest | string) > (var('as_of_date') | string) %}
-    {{ exceptions.raise_compiler_error("member_tag_history already records changes on " ~ latest ~ "; as_of_date " ~ var('as_of_date') ~ " is earlier (build the past under the asof target)") }}
-  {%- endif %}
+    {%- set latest = run_query(
+        "select max(greatest(valid_from, coalesce(valid_to, valid_from))) from " ~ previous
+    ).columns[0].values()[0] %}
+    {%- set in_the_past = latest is not none and (latest | string) > (var('as_of_date') | string) %}
+    {%- if in_the_past %}
+        {{ log("member_tag_history records changes up to " ~ latest ~ "; as_of_date "
+               ~ var('as_of_date') ~ " is earlier: history published unchanged", info=true) }}
+    {%- endif %}
 {%- endif %}
 with current_tags as (
     select
@@ -82,6 +88,9 @@ started as (
 ),
 
 intervals as (
+    {%- if in_the_past %}
+    select * from previous
+    {%- else %}
     select * from closed_intervals
     union all
     select * from carried
@@ -89,6 +98,7 @@ intervals as (
     select * from ended
     union all
     select * from started
+    {%- endif %}
 )
 
 select
