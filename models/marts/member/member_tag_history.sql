@@ -91,13 +91,13 @@ intervals as (
     {%- if in_the_past %}
     select * from previous
     {%- else %}
-    select * from closed_intervals
-    union all
-    select * from carried
-    union all
-    select * from ended
-    union all
-    select * from started
+        select * from closed_intervals
+        union all
+        select * from carried
+        union all
+        select * from ended
+        union all
+        select * from started
     {%- endif %}
 )
 
