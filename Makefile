@@ -14,7 +14,16 @@ export DO_NOT_TRACK := 1
 
 .PHONY: setup demo test lint fmt bench ui clean
 
-setup: $(STAMP)
+# The dbt manifest Dagster loads the gold assets from: prepared at setup, never at import.
+MANIFEST := target/manifest.json
+DBT_SOURCES := dbt_project.yml profiles.yml $(shell find models macros dbt_tests -type f 2>/dev/null)
+
+setup: $(STAMP) $(MANIFEST)
+
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster-dbt project prepare-and-package \
+	  --file orchestration/defs/gold/project.py
+	touch $(MANIFEST)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,12 +31,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) $(MANIFEST)
 	$(BIN)/bakehouse demo
 
-lint: $(STAMP)
+lint: $(STAMP) $(MANIFEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models macros dbt_tests
 
 test: lint
 	$(BIN)/python -m pytest -q
@@ -39,9 +49,9 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
-ui: $(STAMP)
+ui: $(STAMP) $(MANIFEST)
 	BAKEHOUSE_HOME=$${BAKEHOUSE_HOME:-$$PWD/.bakehouse} DAGSTER_HOME=$${BAKEHOUSE_HOME:-$$PWD/.bakehouse}/dagster_home \
 	  $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 clean:
-	rm -rf .bakehouse .pytest_cache .ruff_cache
+	rm -rf .bakehouse .pytest_cache .ruff_cache target

@@ -392,10 +392,19 @@ def _run_and_report(settings: Settings, dates: list[date]) -> bool:
         )
     )
     _print_bronze_summary(settings, dates)
+    _print_gold_summary(settings)
     for night in nights:
         if night.error:
             err_console.print(f"[red]{night.business_date}: {night.error}[/]")
     return all(n.success for n in nights)
+
+
+def _print_gold_summary(settings: Settings) -> None:
+    from bakehouse.warehouse import gold_row_counts
+
+    if counts := gold_row_counts(settings):
+        rows = [{"mart": f"gold.{table}", "rows": rows} for table, rows in counts.items()]
+        console.print(_table("Gold marts built", rows, right={"rows"}))
 
 
 # FeedSummary field -> column header
@@ -557,6 +566,10 @@ def _next_steps(settings: Settings) -> None:
         (
             "Analyst SQL",
             f'BAKEHOUSE_HOME={home} bakehouse sql "select * from silver.orders limit 10"',
+        ),
+        (
+            "Plain DuckDB (read-only, no extension)",
+            f".venv/bin/duckdb -readonly {settings.warehouse}",
         ),
         ("Your own extracts (init lists the landing patterns)", "bakehouse init --home DIR"),
         ("Then each night", f"BAKEHOUSE_HOME={home} bakehouse run --date YYYY-MM-DD"),
@@ -831,14 +844,22 @@ def sql(
     if as_csv and as_json:
         raise _fail("use either --csv or --json, not both")
     settings = _settings()
-    views = warehouse.refresh_views(settings)
+    if not settings.warehouse.exists():  # the nightly run refreshes it; build it once here
+        warehouse.refresh_views(settings)
+    views = [
+        table
+        for layer in warehouse.EXPOSED_LAYERS
+        for table in (settings.lake / layer).glob("*/_delta_log")
+    ]
     if query is None:
         duckdb_cli = Path(sys.executable).with_name("duckdb")
         init_file = warehouse.write_init_file(settings)
         with open(init_file, "a", encoding="utf-8") as handle:
             handle.write(f"SET TimeZone = '{LOCAL_TZ}';\n")
         raise typer.Exit(
-            subprocess.call([str(duckdb_cli), "-init", str(init_file), str(settings.warehouse)])
+            subprocess.call(
+                [str(duckdb_cli), "-readonly", "-init", str(init_file), str(settings.warehouse)]
+            )
         )
     con = warehouse.connect(settings, read_only=True)
     try:

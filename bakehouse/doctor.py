@@ -78,7 +78,8 @@ def check_duckdb_extension(settings: Settings) -> Check:
     from bakehouse import warehouse
 
     try:
-        con = warehouse.connect(settings)
+        # an in-memory database: doctor never opens the warehouse read-write
+        con = warehouse.delta_connection(settings)
         loaded = con.execute(
             "SELECT loaded FROM duckdb_extensions() WHERE extension_name = 'delta'"
         ).fetchone()

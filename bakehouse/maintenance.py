@@ -12,6 +12,11 @@ before the vacuum and still needs such a file fails. The retention therefore def
 to Delta's own (7 days) and is never shorter than the table's
 `delta.deletedFileRetentionDuration` unless `allow_short_retention` says so.
 
+Pinned versions (`bakehouse.warehouse.pinned_versions`: the analyst warehouse's views
+and any BI pin file) are never broken: when VACUUM would delete a file that a pinned
+version reads, the table is compacted but not vacuumed this time, and the result says
+why (`vacuum_skipped`). The next warehouse refresh moves the pins forward.
+
 The Dagster job (`orchestration.defs.maintenance`) and `bakehouse maintain` both call
 `maintain_lake`; runs that write the lake are serialized by the Dagster run queue.
 
@@ -83,6 +88,8 @@ class TableMaintenance:
     bytes_on_disk_after: int
     """Data files on disk after compaction added its files and VACUUM deleted old ones."""
     seconds: float
+    vacuum_skipped: str | None = None
+    """Why VACUUM did not run (files of a pinned version would have gone), else None."""
 
     @property
     def name(self) -> str:
@@ -156,8 +163,57 @@ def _check_retention(
         )
 
 
-def maintain_table(lake: Lake, layer: str, table: str, retention_hours: int) -> TableMaintenance:
-    """Compact one table, then vacuum it; the retention is not checked here."""
+def _relative(table_path: Path, uri: str) -> str:
+    """A data file's path relative to its table, from an absolute URI or a relative path."""
+    path = uri.removeprefix("file://")
+    if not os.path.isabs(path):
+        return path
+    return str(Path(path).resolve().relative_to(table_path.resolve()))
+
+
+def pinned_files(table_path: Path, versions: Iterable[int]) -> set[str] | None:
+    """Data files (relative to the table) that these versions read; None if unknowable.
+
+    A pinned version whose log entries are gone cannot be listed: the caller must then
+    assume any file may be pinned.
+    """
+    files: set[str] = set()
+    for version in versions:
+        try:
+            uris = DeltaTable(str(table_path), version=version).file_uris()
+        except Exception:  # delta-rs raises several types for a version it cannot load
+            return None
+        files.update(_relative(table_path, uri) for uri in uris)
+    return files
+
+
+def _pinned_conflict(table_path: Path, pinned: set[int], retention_hours: int) -> str | None:
+    """Why vacuuming now would delete a pinned version's file, or None if it would not."""
+    if not pinned:
+        return None
+    needed = pinned_files(table_path, pinned)
+    if needed is None:
+        return f"pinned version(s) {sorted(pinned)} can no longer be listed"
+    candidates = DeltaTable(str(table_path)).vacuum(
+        retention_hours=retention_hours, dry_run=True, enforce_retention_duration=False
+    )
+    doomed = {_relative(table_path, uri) for uri in candidates} & needed
+    if doomed:
+        return f"{len(doomed)} file(s) of pinned version(s) {sorted(pinned)} would be deleted"
+    return None
+
+
+def maintain_table(
+    lake: Lake,
+    layer: str,
+    table: str,
+    retention_hours: int,
+    pinned: set[int] | None = None,
+) -> TableMaintenance:
+    """Compact one table, then vacuum it unless that deletes files of a `pinned` version.
+
+    The retention is not checked here.
+    """
     started = time.perf_counter()
     table_path = Path(lake.path(layer, table))
     before = DeltaTable(str(table_path))
@@ -165,7 +221,8 @@ def maintain_table(lake: Lake, layer: str, table: str, retention_hours: int) -> 
     on_disk_before = _data_files(table_path)
     compaction = lake.optimize(layer, table)
     before_vacuum = _data_files(table_path)
-    vacuumed = lake.vacuum(layer, table, retention_hours)
+    skipped = _pinned_conflict(table_path, pinned or set(), retention_hours)
+    vacuumed = [] if skipped else lake.vacuum(layer, table, retention_hours)
     on_disk_after = _data_files(table_path)
     after = DeltaTable(str(table_path))
     return TableMaintenance(
@@ -183,6 +240,7 @@ def maintain_table(lake: Lake, layer: str, table: str, retention_hours: int) -> 
         bytes_on_disk_before=sum(on_disk_before.values()),
         bytes_on_disk_after=sum(on_disk_after.values()),
         seconds=time.perf_counter() - started,
+        vacuum_skipped=skipped,
     )
 
 
@@ -201,9 +259,13 @@ def maintain_lake(
     """
     tables = [(layer, table) for layer in layers for table in lake.tables(layer)]
     _check_retention(lake, tables, retention_hours, allow_short_retention)
+    from bakehouse.warehouse import pinned_versions
+
+    pins = pinned_versions(lake.settings)
     results = []
     for layer, table in tables:
-        result = maintain_table(lake, layer, table, retention_hours)
+        pinned = pins.get(str(Path(lake.path(layer, table)).resolve()), set())
+        result = maintain_table(lake, layer, table, retention_hours, pinned)
         results.append(result)
         if on_table is not None:
             on_table(result)

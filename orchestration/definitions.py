@@ -10,6 +10,7 @@ configured here, from environment variables resolved when a run starts.
 import dagster as dg
 
 from orchestration.defs.bronze import defs as bronze_defs
+from orchestration.defs.gold import defs as gold_defs
 from orchestration.defs.identity import defs as identity_defs
 from orchestration.defs.ledger import defs as ledger_defs
 from orchestration.defs.maintenance import defs as maintenance_defs
@@ -29,4 +30,5 @@ defs = dg.Definitions.merge(
     ledger_defs,
     maintenance_defs,
     silver_defs,
+    gold_defs,
 )

@@ -48,6 +48,7 @@ def test_demo_runs_every_night_and_prints_next_steps(demo_home) -> None:
     assert "Bronze accounting" in output
     assert "Next steps" in output and "bakehouse ui dagster" in output
     assert "bakehouse sql" in output and "bakehouse init" in output
+    assert "duckdb -readonly" in output
     assert (home / "pii.key").stat().st_mode & 0o777 == 0o600
     assert output.count(" ok ") >= len(_nights())
 

@@ -39,6 +39,7 @@ from transforms.incremental import (
 )
 from transforms.masters.products import OBSERVED_NAMES_SCHEMA
 from transforms.masters.stores import conflict_summary
+from transforms.members.history import build_member_history
 from transforms.orders.union import build_unmapped
 from transforms.pipeline import (
     BRONZE_INPUTS,
@@ -141,6 +142,13 @@ SILVER_TABLES: dict[str, SilverTable] = {
             "Monthly operating costs per store.",
             ("erp_store_costs",),
             ("cost_month", "store_code"),
+            daily=False,
+        ),
+        SilverTable(
+            "member_history",
+            "Every dated version of each member's CRM record (pseudonymous).",
+            ("mp_members",),
+            ("member_id_hash", "valid_from_at"),
             daily=False,
         ),
         SilverTable(
@@ -274,6 +282,13 @@ def _write_masters(lake: Lake, frames: dict[str, DataFrame]) -> list[str]:
     return conflict_summary(lake.read(SILVER, "stores"))
 
 
+def _write_member_history(lake: Lake, key: bytes) -> None:
+    """`member_history` from every CRM version in bronze (rewritten whole; small)."""
+    mp_members = current_copies(read_bronze(lake, lake._spark(), "mp_members"))
+    history = build_member_history(mp_members, key)
+    lake.write(history, SILVER, "member_history", mode="overwrite")
+
+
 def _count(lake: Lake, tables: Iterable[str]) -> dict[str, int]:
     """Row counts from the Delta files' metadata (no Spark job)."""
     return {t: lake.row_count(SILVER, t) for t in tables if lake.exists(SILVER, t)}
@@ -285,6 +300,7 @@ def build_full(lake: Lake, key: bytes) -> BuildResult:
     spark = lake._spark()
     frames = silver_frames(_bronze(lake, spark), key)
     conflicts = _write_masters(lake, frames)
+    _write_member_history(lake, key)
     for table in DAILY_TABLES:
         if table == "unmapped_platform_names":  # from the written orders, not the plan again
             frames[table] = build_unmapped(
@@ -308,10 +324,11 @@ def build_masters(lake: Lake, key: bytes) -> BuildResult:
     bronze = _bronze(lake, spark)
     frames = silver_frames(_restrict(bronze, AffectedDates()), key, known_names=_known_names(lake))
     conflicts = _write_masters(lake, frames)
+    _write_member_history(lake, key)
     return BuildResult(
         mode="masters",
         store_conflicts=conflicts,
-        row_counts=_count(lake, MASTER_TABLES),
+        row_counts=_count(lake, (*MASTER_TABLES, "member_history")),
         seconds=time.perf_counter() - started,
     )
 
@@ -394,6 +411,7 @@ def build_incremental(lake: Lake, key: bytes, changed_files: Sequence[str]) -> B
         dates.orders |= extra
         frames = silver_frames(_restrict(bronze, dates), key, known_names=known)
     conflicts = _write_masters(lake, frames)
+    _write_member_history(lake, key)
     groups = {"orders": dates.orders, "vouchers": dates.vouchers, "inventory": dates.inventory}
     staging = lake.settings.home / "tmp" / f"silver-{uuid.uuid4().hex}"
     staged: dict[str, DataFrame] = {}

@@ -120,6 +120,7 @@ def members_profile(assigned: DataFrame, primary: DataFrame | None, night: date)
         F.when(kept, mask_name_col("name")).alias("masked_name"),
         F.when(kept, F.col("gender")).alias("gender"),
         F.when(kept, F.year("birthday")).alias("birth_year"),
+        F.when(kept, F.month("birthday")).alias("birth_month"),
         F.when(kept, _age_band(age)).alias("age_band"),
         F.when(kept, F.col("level")).alias("level"),
         F.when(kept, F.col("points_balance")).alias("points_balance"),
@@ -148,6 +149,7 @@ _PROFILE_TYPES: tuple[tuple[str, str], ...] = (
     ("masked_name", "string"),
     ("gender", "string"),
     ("birth_year", "int"),
+    ("birth_month", "int"),  # 1-12 only, for birthday offers (生日月)
     ("age_band", "string"),
     ("level", "string"),
     ("points_balance", "bigint"),

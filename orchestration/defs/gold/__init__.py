@@ -1,0 +1,5 @@
+"""Gold: the dbt project's models as assets, and the analyst warehouse refresh."""
+
+from orchestration.defs.gold.definitions import defs
+
+__all__ = ["defs"]

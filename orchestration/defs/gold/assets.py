@@ -1,0 +1,119 @@
+"""Gold assets: every dbt model (dbt tests as asset checks), then the warehouse.
+
+- The dbt models sit downstream of silver: a dbt source `silver.<table>` is the
+  Dagster asset `silver/<table>` that silver or OneID materializes.
+- Groups follow the dbt folders: `gold_staging`, `gold_intermediate`, and one group
+  per mart domain (`gold_member`, ...).
+- `analyst_warehouse` runs last: it rebuilds `warehouse.duckdb` and swaps it in
+  (`bakehouse.warehouse.refresh_views`), so analysts never see a half-built night.
+
+The run's business date (`as_of_date`) comes from the run config, else the run's
+partition, else the latest business date in silver orders: never the wall clock.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.defs.gold.project import dbt_project
+from orchestration.resources import LakehouseResource
+
+PARTITION_TAG = "dagster/partition"
+
+
+class GoldTranslator(DagsterDbtTranslator):
+    """Models are `gold/<model>`; sources keep their `silver/<table>` keys."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        return dg.AssetKey(["gold", dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        folders = dbt_resource_props["fqn"][1:-1]  # e.g. ["marts", "member"]
+        if not folders:
+            return "gold"
+        return f"gold_{folders[1] if folders[0] == 'marts' and len(folders) > 1 else folders[0]}"
+
+
+class GoldConfig(dg.Config):
+    as_of_date: str | None = None
+    """Business date YYYY-MM-DD; default: the run's partition, else silver's latest date."""
+
+
+def latest_business_date(lakehouse: LakehouseResource) -> dt.date | None:
+    """The latest business date in silver orders (from the Delta files, no Spark)."""
+    import duckdb
+
+    from bakehouse.delta_sql import snapshot
+
+    lake = lakehouse.lake()
+    if not lake.exists("silver", "orders"):
+        return None
+    select = snapshot(lake.path("silver", "orders")).select_sql()
+    return duckdb.sql(f"SELECT max(business_date) FROM ({select})").fetchone()[0]
+
+
+def resolve_as_of_date(
+    config: GoldConfig, run_tags: Mapping[str, str], lakehouse: LakehouseResource
+) -> dt.date:
+    """The run's business date; raises `dg.Failure` when there is none to take."""
+    if config.as_of_date:
+        return dt.date.fromisoformat(config.as_of_date)
+    if PARTITION_TAG in run_tags:
+        return dt.date.fromisoformat(run_tags[PARTITION_TAG])
+    latest = latest_business_date(lakehouse)
+    if latest is None:
+        raise dg.Failure("gold has no as_of_date: no run config, partition or silver orders")
+    return latest
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=GoldTranslator(),
+    name="gold_dbt",
+)
+def gold_dbt(
+    context: dg.AssetExecutionContext,
+    config: GoldConfig,
+    dbt: DbtCliResource,
+    lakehouse: LakehouseResource,
+):
+    """`dbt build` of the selected models and their tests, as of the run's date."""
+    as_of = resolve_as_of_date(config, context.run.tags, lakehouse)
+    env_home = str(lakehouse.settings.home)
+    context.log.info(f"dbt build as of {as_of} in {env_home}")
+    invocation = dbt.cli(
+        ["build", "--vars", json.dumps({"as_of_date": as_of.isoformat()})], context=context
+    )
+    yield from invocation.stream()
+
+
+@dg.asset(
+    key=["warehouse", "analyst_warehouse"],
+    deps=[gold_dbt],
+    group_name="gold_warehouse",
+    kinds={"duckdb"},
+    description=(
+        "warehouse.duckdb for analysts: gold.* and silver.* views over the published "
+        "Delta versions, rebuilt beside the live file and swapped in atomically."
+    ),
+)
+def analyst_warehouse(lakehouse: LakehouseResource) -> dg.MaterializeResult:
+    from bakehouse import warehouse
+
+    settings = lakehouse.settings
+    views = warehouse.refresh_views(settings)
+    gold_rows = warehouse.gold_row_counts(settings)
+    return dg.MaterializeResult(
+        metadata={
+            "views": dg.MetadataValue.int(len(views)),
+            "gold_row_counts": dg.MetadataValue.json(gold_rows),
+            "path": dg.MetadataValue.path(str(settings.warehouse)),
+        }
+    )

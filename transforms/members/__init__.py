@@ -1,0 +1,1 @@
+"""Silver member tables built from the CRM member record (mp_members)."""
