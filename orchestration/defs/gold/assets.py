@@ -20,9 +20,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.gold.project import dbt_project
+from orchestration.defs.ledger.assets import latest_complete_business_date
 from orchestration.resources import LakehouseResource
-
-PARTITION_TAG = "dagster/partition"
 
 
 class GoldTranslator(DagsterDbtTranslator):
@@ -42,33 +41,20 @@ class GoldTranslator(DagsterDbtTranslator):
 
 class GoldConfig(dg.Config):
     as_of_date: str | None = None
-    """Business date YYYY-MM-DD; default: the run's partition, else silver's latest date."""
+    """Business date YYYY-MM-DD; default: the latest complete business date in the ledger."""
 
 
-def latest_business_date(lakehouse: LakehouseResource) -> dt.date | None:
-    """The latest business date in silver orders (from the Delta files, no Spark)."""
-    import duckdb
+def resolve_as_of_date(config: GoldConfig, lakehouse: LakehouseResource) -> dt.date:
+    """The date gold is computed as of: run config, else the ledger's latest complete date.
 
-    from bakehouse.delta_sql import snapshot
-
-    lake = lakehouse.lake()
-    if not lake.exists("silver", "orders"):
-        return None
-    select = snapshot(lake.path("silver", "orders")).select_sql()
-    return duckdb.sql(f"SELECT max(business_date) FROM ({select})").fetchone()[0]
-
-
-def resolve_as_of_date(
-    config: GoldConfig, run_tags: Mapping[str, str], lakehouse: LakehouseResource
-) -> dt.date:
-    """The run's business date; raises `dg.Failure` when there is none to take."""
+    Never a partition key (issue #8): silver is ledger-driven, so gold describes the
+    lake as it stands. Raises `dg.Failure` when the ledger has no complete date yet.
+    """
     if config.as_of_date:
         return dt.date.fromisoformat(config.as_of_date)
-    if PARTITION_TAG in run_tags:
-        return dt.date.fromisoformat(run_tags[PARTITION_TAG])
-    latest = latest_business_date(lakehouse)
+    latest = latest_complete_business_date(lakehouse.lake())
     if latest is None:
-        raise dg.Failure("gold has no as_of_date: no run config, partition or silver orders")
+        raise dg.Failure("gold has no as_of_date: no run config and no complete business date")
     return latest
 
 
@@ -85,7 +71,7 @@ def gold_dbt(
     lakehouse: LakehouseResource,
 ):
     """`dbt build` of the selected models and their tests, as of the run's date."""
-    as_of = resolve_as_of_date(config, context.run.tags, lakehouse)
+    as_of = resolve_as_of_date(config, lakehouse)
     env_home = str(lakehouse.settings.home)
     context.log.info(f"dbt build as of {as_of} in {env_home}")
     invocation = dbt.cli(
