@@ -7,13 +7,16 @@
 - `analyst_warehouse` runs last: it rebuilds `warehouse.duckdb` and swaps it in
   (`bakehouse.warehouse.refresh_views`), so analysts never see a half-built night.
 
-The run's business date (`as_of_date`) comes from the run config, else the run's
-partition, else the latest business date in silver orders: never the wall clock.
+The run's business date (`as_of_date`) comes from the run config, else the ledger's
+latest complete business date: never a partition key, never the wall clock. Both
+assets write the lake, so they are in the one-lake-writer pool.
 """
 
+import contextlib
 import datetime as dt
 import json
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
@@ -21,6 +24,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.gold.project import dbt_project
 from orchestration.defs.ledger.assets import latest_complete_business_date
+from orchestration.partitions import LAKE_POOL
 from orchestration.resources import LakehouseResource
 
 
@@ -63,6 +67,7 @@ def resolve_as_of_date(config: GoldConfig, lakehouse: LakehouseResource) -> dt.d
     project=dbt_project,
     dagster_dbt_translator=GoldTranslator(),
     name="gold_dbt",
+    pool=LAKE_POOL,
 )
 def gold_dbt(
     context: dg.AssetExecutionContext,
@@ -77,7 +82,25 @@ def gold_dbt(
     invocation = dbt.cli(
         ["build", "--vars", json.dumps({"as_of_date": as_of.isoformat()})], context=context
     )
-    yield from invocation.stream()
+    yield from _to_stderr(invocation.stream())
+
+
+def _to_stderr(events: Iterator[Any]) -> Iterator[Any]:
+    """The events, with what dagster-dbt echoes of dbt's log sent to stderr, not stdout.
+
+    dagster-dbt writes every dbt log line to `sys.stdout`; the CLI's console is stdout,
+    and `bakehouse.quiet` sends stderr to the home's log file (the Dagster UI captures
+    both). The redirect covers only the producing of each event, not Dagster's handling.
+    """
+    while True:
+        with contextlib.redirect_stdout(sys.stderr):
+            event = next(events, _DONE)
+        if event is _DONE:
+            return
+        yield event
+
+
+_DONE = object()
 
 
 @dg.asset(
@@ -85,6 +108,7 @@ def gold_dbt(
     deps=[gold_dbt],
     group_name="gold_warehouse",
     kinds={"duckdb"},
+    pool=LAKE_POOL,
     description=(
         "warehouse.duckdb for analysts: gold.* and silver.* views over the published "
         "Delta versions, rebuilt beside the live file and swapped in atomically."
