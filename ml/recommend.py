@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from threadpoolctl import threadpool_limits
 
 from ml.metrics import ranking_metrics
 from ml.splits import file_window
@@ -104,18 +105,17 @@ def _fit_als(counts: sparse.csr_matrix, seed: int) -> tuple[np.ndarray, np.ndarr
     """ALS user and item factors on log-scaled confidence; None if there is nothing to fit."""
     if counts.nnz == 0 or min(counts.shape) < 2:
         return None
-    import os
-
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from implicit.cpu.als import AlternatingLeastSquares
 
     factors = int(max(2, min(64, min(counts.shape) // 2)))
     confidence = counts.copy().astype(np.float32)
     confidence.data = 1.0 + 10.0 * np.log1p(confidence.data)
-    model = AlternatingLeastSquares(
-        factors=factors, regularization=0.1, iterations=15, random_state=seed, num_threads=2
-    )
-    model.fit(confidence, show_progress=False)
+    # implicit parallelises itself; a threaded BLAS underneath only contends with it.
+    with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(
+            factors=factors, regularization=0.1, iterations=15, random_state=seed, num_threads=1
+        )
+        model.fit(confidence, show_progress=False)
     return np.asarray(model.user_factors), np.asarray(model.item_factors)
 
 
@@ -255,6 +255,256 @@ def tune(
     return best
 
 
+_PAIR_FEATURES = (
+    "occasions",
+    "occasions_recent",
+    "occasions_decayed",
+    "days_since_item",
+    "share_of_customer",
+    "cf_score",
+    "popularity",
+    "popularity_recent",
+    "customer_occasions",
+    "customer_items",
+    "days_since_customer",
+)
+
+
+@dataclass
+class Ranker:
+    """A learned blend: gradient-boosted classifier of "bought in the next window"
+    over candidate (customer, item) pairs, a pointwise learning-to-rank re-ranker."""
+
+    model: object
+    window_days: int
+    candidates: int
+
+
+def _candidates(parts: Components, rows: np.ndarray, k: int, n_items: int) -> np.ndarray:
+    """The customer's own items, ALS's and popularity's best: top ``max(50, 5k)`` of a
+    default blend (all items when the catalogue is that small)."""
+    width = min(n_items, max(50, 5 * k))
+    items, _ = top_k(parts, rows, _DEFAULT["weights"], width)
+    return items
+
+
+@dataclass
+class _PairContext:
+    """Everything the pair features need from one history, computed once."""
+
+    counts: sparse.csr_matrix
+    recent_counts: sparse.csr_matrix
+    decayed: sparse.csr_matrix
+    latest_age: sparse.csr_matrix  # days since the customer last bought the item, + 1
+    parts: Components
+    recent_popularity: np.ndarray
+    customer_occasions: np.ndarray
+    customer_items: np.ndarray
+    days_since_customer: np.ndarray
+
+
+def _pair_context(hist: History, window_days: int, parts: Components) -> _PairContext:
+    counts = hist.matrix(np.inf)
+    recent = hist.occasions[hist.occasions["age_days"] <= window_days * 2]
+    latest = hist.occasions.groupby(["customer_idx", "item_idx"])["age_days"].min()
+    by_customer = hist.occasions.groupby("customer_idx")["age_days"].min()
+    days_since_customer = np.full(len(hist.customers), 1e4)
+    days_since_customer[by_customer.index.to_numpy()] = by_customer.to_numpy()
+    return _PairContext(
+        counts=counts,
+        recent_counts=sparse.csr_matrix(
+            (np.ones(len(recent)), (recent["customer_idx"], recent["item_idx"])),
+            shape=counts.shape,
+        ),
+        decayed=hist.matrix(4.0 * window_days),
+        latest_age=sparse.csr_matrix(
+            (
+                latest.to_numpy() + 1.0,
+                (latest.index.get_level_values(0), latest.index.get_level_values(1)),
+            ),
+            shape=counts.shape,
+        ),
+        parts=parts,
+        recent_popularity=components_popularity(hist, 2.0 * window_days),
+        customer_occasions=np.asarray(counts.sum(axis=1)).ravel(),
+        customer_items=np.diff(counts.indptr).astype(float),
+        days_since_customer=days_since_customer,
+    )
+
+
+def _pair_features(context: _PairContext, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """Feature matrix ``(len(rows) * items.shape[1]) x len(_PAIR_FEATURES)``."""
+    pair_rows = np.repeat(rows, items.shape[1])
+    pair_items = items.ravel()
+
+    def at(matrix: sparse.csr_matrix) -> np.ndarray:
+        return np.asarray(matrix[pair_rows, pair_items]).ravel()
+
+    age = at(context.latest_age)
+    occasions = at(context.counts)
+    if context.parts.factors is not None:
+        user_factors, item_factors = context.parts.factors
+        cf = np.einsum("ij,ij->i", user_factors[pair_rows], item_factors[pair_items])
+    else:
+        cf = np.zeros(len(pair_rows))
+    return np.column_stack(
+        [
+            occasions,
+            at(context.recent_counts),
+            at(context.decayed),
+            np.where(age > 0, age - 1.0, 1e4),
+            occasions / np.maximum(context.customer_occasions[pair_rows], 1.0),
+            cf,
+            context.parts.popularity[pair_items],
+            context.recent_popularity[pair_items],
+            context.customer_occasions[pair_rows],
+            context.customer_items[pair_rows],
+            context.days_since_customer[pair_rows],
+        ]
+    )
+
+
+def components_popularity(hist: History, half_life: float) -> np.ndarray:
+    """Recency-weighted distinct buyers per item, scaled to max 1."""
+    latest = hist.occasions.groupby(["customer_idx", "item_idx"])["age_days"].min()
+    weight = np.power(0.5, latest.to_numpy() / half_life)
+    popularity = np.bincount(
+        latest.index.get_level_values("item_idx"), weights=weight, minlength=len(hist.items)
+    ).astype(float)
+    return popularity / popularity.max() if popularity.max() > 0 else popularity
+
+
+def fit_ranker(
+    transactions: pd.DataFrame, cutoff: pd.Timestamp, k: int, window_days: int, seed: int = 0
+) -> Ranker | None:
+    """Learn the blend on ``[cutoff - window_days, cutoff)``: features from the history
+    before that window, label = the customer bought the item in it (net qty > 0).
+
+    Returns None when the window has fewer than 30 positive pairs to learn from.
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    start, _ = file_window(transactions)
+    feature_cutoff = cutoff - pd.Timedelta(days=window_days)
+    if feature_cutoff <= start:
+        return None
+    before = transactions[transactions["ts"] < cutoff]
+    hist = history(before, feature_cutoff)
+    relevant = _relevant(before, feature_cutoff, cutoff, hist)
+    if sum(len(items) for items in relevant.values()) < 30:
+        return None
+    rows = np.fromiter(relevant.keys(), dtype=int)
+    n_items = len(hist.items)
+    base = components(hist, np.inf, seed)
+    items = _candidates(base, rows, k, n_items)
+    features = _pair_features(_pair_context(hist, window_days, base), rows, items)
+    labels = np.array(
+        [
+            item in relevant[int(row)]
+            for row, item in zip(np.repeat(rows, items.shape[1]), items.ravel(), strict=True)
+        ]
+    )
+    if labels.all() or not labels.any():
+        return None
+    model = HistGradientBoostingClassifier(
+        max_iter=150,
+        learning_rate=0.08,
+        max_leaf_nodes=15,
+        min_samples_leaf=20,
+        l2_regularization=1.0,
+        random_state=seed,
+    )
+    with threadpool_limits(1):
+        model.fit(features, labels)
+    return Ranker(model=model, window_days=window_days, candidates=items.shape[1])
+
+
+def rank_with(
+    ranker: Ranker, hist: History, rows: np.ndarray, k: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k items and purchase probabilities for the customer rows, best first."""
+    n_items = len(hist.items)
+    base = components(hist, np.inf, seed)
+    context = _pair_context(hist, ranker.window_days, base)
+    all_items, all_scores = [], []
+    block_rows = max(1, _SCORE_CELLS // 20 // max(ranker.candidates, 1))
+    for start in range(0, len(rows), block_rows):
+        chunk = rows[start : start + block_rows]
+        items = _candidates(base, chunk, k, n_items)
+        features = _pair_features(context, chunk, items)
+        with threadpool_limits(1):
+            probability = ranker.model.predict_proba(features)[:, 1].reshape(items.shape)
+        # Popularity breaks ties between equal probabilities, deterministically.
+        keyed = probability + 1e-9 * base.popularity[items]
+        order = np.lexsort((items, -keyed), axis=1)[:, : min(k, n_items)]
+        all_items.append(np.take_along_axis(items, order, axis=1))
+        all_scores.append(np.take_along_axis(probability, order, axis=1))
+    return np.vstack(all_items), np.vstack(all_scores)
+
+
+@dataclass
+class Hybrid:
+    """The trained recommender: the tuned weighted blend, or the learned ranker when it
+    beat the blend on an earlier validation window."""
+
+    method: str  # "blend" or "ranker"
+    tuned: dict
+    ranker: Ranker | None = None
+
+    def rank(
+        self, hist: History, rows: np.ndarray, k: int, seed: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if self.method == "ranker" and self.ranker is not None:
+            return rank_with(self.ranker, hist, rows, k, seed)
+        parts = components(hist, self.tuned["half_life"], seed)
+        return top_k(parts, rows, self.tuned["weights"], k)
+
+
+def _recall_of(hybrid: Hybrid, hist: History, relevant: dict, k: int, seed: int) -> float:
+    rows = np.fromiter(relevant.keys(), dtype=int)
+    items, _ = hybrid.rank(hist, rows, k, seed)
+    ranked = {int(row): listed.tolist() for row, listed in zip(rows, items, strict=True)}
+    return ranking_metrics(ranked, relevant, k, len(hist.items))["recall_at_k"]
+
+
+def fit_hybrid(
+    transactions: pd.DataFrame, cutoff: pd.Timestamp, k: int, window_days: int, seed: int = 0
+) -> Hybrid:
+    """Tune and train on data before ``cutoff`` only.
+
+    The blend weights are tuned, and the ranker is trained, on the window
+    ``[cutoff - window_days, cutoff)``. Which of the two is used is decided one window
+    earlier: both are fitted on ``[cutoff - 2w, cutoff - w)`` and compared by recall@k on
+    ``[cutoff - w, cutoff)``; the ranker must win outright (ties keep the simpler blend).
+    """
+    start, _ = file_window(transactions)
+    method, selection = "blend", {}
+    inner_cutoff = cutoff - pd.Timedelta(days=window_days)
+    if inner_cutoff - pd.Timedelta(days=window_days) > start:
+        inner_ranker = fit_ranker(transactions, inner_cutoff, k, window_days, seed)
+        if inner_ranker is not None:
+            before = transactions[transactions["ts"] < cutoff]
+            hist = history(before, inner_cutoff)
+            relevant = _relevant(before, inner_cutoff, cutoff, hist)
+            if relevant:
+                inner_blend = Hybrid(
+                    "blend", tune(transactions, inner_cutoff, k, window_days, seed)
+                )
+                selection = {
+                    "selection_recall_blend": _recall_of(inner_blend, hist, relevant, k, seed),
+                    "selection_recall_ranker": _recall_of(
+                        Hybrid("ranker", {}, inner_ranker), hist, relevant, k, seed
+                    ),
+                }
+                if selection["selection_recall_ranker"] > selection["selection_recall_blend"]:
+                    method = "ranker"
+    tuned = {**tune(transactions, cutoff, k, window_days, seed), **selection, "method": method}
+    ranker = fit_ranker(transactions, cutoff, k, window_days, seed) if method == "ranker" else None
+    if ranker is None:
+        tuned["method"] = "blend"
+    return Hybrid(tuned["method"], tuned, ranker)
+
+
 @dataclass
 class Evaluation:
     """Test-split metrics of the hybrid and its two baselines."""
@@ -275,8 +525,8 @@ def evaluate(
 
     Customers evaluated: active in both periods. Baselines: ``popularity`` (the same
     recency-weighted popularity for everyone) and ``repeat`` (the customer's own most
-    bought items by occasions, filled with popularity). The hybrid's weights are tuned
-    on the last ``test_days`` of the training period.
+    bought items by occasions, filled with popularity). The hybrid is fitted by
+    `fit_hybrid` on the training period only.
 
     Raises:
         ValueError: the file is shorter than ``3 * test_days`` or no customer is active
@@ -286,15 +536,17 @@ def evaluate(
     cutoff = end - pd.Timedelta(days=test_days)
     if cutoff - pd.Timedelta(days=2 * test_days) < start:
         raise ValueError(f"a {test_days}-day test split needs {3 * test_days} days of history")
-    tuned = tune(transactions, cutoff, k, test_days, seed)
+    hybrid = fit_hybrid(transactions, cutoff, k, test_days, seed)
     hist = history(transactions, cutoff)
     relevant = _relevant(transactions, cutoff, end, hist)
     if not relevant:
         raise ValueError("no customer bought in both the training and the test period")
     n_items = len(hist.items)
-    evaluation = Evaluation(cutoff=cutoff, test_days=test_days, tuned=tuned)
-    parts = components(hist, tuned["half_life"], seed)
-    evaluation.metrics["hybrid"] = _evaluate_weights(parts, relevant, tuned["weights"], k, n_items)
+    evaluation = Evaluation(cutoff=cutoff, test_days=test_days, tuned=hybrid.tuned)
+    rows = np.fromiter(relevant.keys(), dtype=int)
+    items, _ = hybrid.rank(hist, rows, k, seed)
+    ranked = {int(row): listed.tolist() for row, listed in zip(rows, items, strict=True)}
+    evaluation.metrics["hybrid"] = ranking_metrics(ranked, relevant, k, n_items)
     plain = components(hist, float("inf"), seed)
     evaluation.metrics["popularity"] = _evaluate_weights(plain, relevant, (0, 0, 1), k, n_items)
     # Own counts dominate (<= 1) and popularity (<= 1e-3 scale) only breaks ties and fills.
@@ -327,13 +579,13 @@ def recommend(
     start, end = file_window(transactions)
     span = (end - start).days
     validation_days = max(1, min(test_days, span // 4))
-    tuned = tune(transactions, end, k, validation_days, seed)
     hist = history(transactions, end)
     if hist.occasions.empty:
         raise ValueError("no purchases to learn from (every quantity is zero or a return)")
-    parts = components(hist, tuned["half_life"], seed)
     rows = np.arange(len(hist.customers))
-    items, scores = top_k(parts, rows, tuned["weights"], k)
+    hybrid = fit_hybrid(transactions, end, k, validation_days, seed)
+    items, scores = hybrid.rank(hist, rows, k, seed)
+    tuned = hybrid.tuned
     width = items.shape[1]
     result = pd.DataFrame(
         {
