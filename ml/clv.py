@@ -18,7 +18,8 @@ one visit, the unit BG/NBD counts). **Returns** (negative amounts) are netted ag
 the customer's purchases: each customer's positive visit amounts are scaled by
 ``net spend / gross spend`` (0 when returns exceed purchases), so returned value never
 counts as spend while the visit itself still counts as a purchase; a day that is only
-returns is not a visit.
+returns is not a visit, and a customer whose returns cancel all their spend is predicted
+a value of 0 (their visits still count towards ``predicted_purchases``).
 """
 
 from __future__ import annotations
@@ -157,6 +158,8 @@ class ProbabilisticModel:
                 value_per_purchase,
                 self.mean_value,
             )
+        # Netting: a customer whose returns cancelled all their spend is worth 0 per visit.
+        value_per_purchase = np.where(summary["net_spend"] > 0, value_per_purchase, 0.0)
         return pd.DataFrame(
             {"predicted_purchases": purchases, "predicted_value": purchases * value_per_purchase},
             index=summary.index,
