@@ -263,26 +263,42 @@ def fit_boosted(
     horizon_days: int,
     seed: int = 0,
 ) -> BoostedModel:
-    """Train on features at ``cutoff - horizon`` with the following horizon as target.
+    """Train on features at earlier cutoffs with the following horizon as target.
+
+    Training rows come from up to three feature cutoffs ``cutoff - horizon``,
+    ``cutoff - 1.5 horizon``, ``cutoff - 2 horizon`` (each needing a horizon of history
+    before it), so the model sees several snapshots of the customer base, not one.
 
     Raises:
         ValueError: the window before ``cutoff`` is shorter than two horizons.
     """
     from sklearn.ensemble import HistGradientBoostingRegressor
 
-    feature_cutoff = cutoff - pd.Timedelta(days=horizon_days)
-    if feature_cutoff - start < pd.Timedelta(days=horizon_days):
+    feature_blocks, target_blocks = [], []
+    for shift in (1.0, 1.5, 2.0):
+        feature_cutoff = cutoff - pd.Timedelta(days=round(shift * horizon_days))
+        if feature_cutoff - start < pd.Timedelta(days=horizon_days):
+            break
+        summary = summarize(visit_frame, feature_cutoff)
+        snapshot_model = fit_probabilistic(summary)
+        target_end = feature_cutoff + pd.Timedelta(days=horizon_days)
+        target_visits = visit_frame[
+            (visit_frame["day"] >= feature_cutoff) & (visit_frame["day"] < target_end)
+        ]
+        target = (
+            target_visits.groupby("customer_id")["amount"]
+            .agg(["size", "sum"])
+            .reindex(summary.index)
+            .fillna(0.0)
+        )
+        feature_blocks.append(_features(summary, snapshot_model, horizon_days))
+        target_blocks.append(target)
+        if shift == 1.0:
+            probabilistic = snapshot_model
+    if not feature_blocks:
         raise ValueError("not enough history to train the boosted model")
-    summary = summarize(visit_frame, feature_cutoff)
-    probabilistic = fit_probabilistic(summary)
-    target_visits = visit_frame[
-        (visit_frame["day"] >= feature_cutoff) & (visit_frame["day"] < cutoff)
-    ]
-    target = (
-        target_visits.groupby("customer_id")["amount"].agg(["size", "sum"]).reindex(summary.index)
-    )
-    target = target.fillna(0.0)
-    features = _features(summary, probabilistic, horizon_days)
+    features = np.vstack(feature_blocks)
+    target = pd.concat(target_blocks)
     models = []
     for column in ("size", "sum"):
         regressor = HistGradientBoostingRegressor(
@@ -298,7 +314,7 @@ def fit_boosted(
         with threadpool_limits(1):
             regressor.fit(features, target[column].to_numpy(dtype=float))
         models.append(regressor)
-    # Score new data with a BG/NBD refitted up to the scoring cutoff (see predict_at).
+    # Scoring replaces `probabilistic` with a BG/NBD fitted up to the scoring cutoff.
     return BoostedModel(
         purchases=models[0],
         value=models[1],
