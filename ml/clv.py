@@ -303,8 +303,8 @@ def fit_boosted(
     for column in ("size", "sum"):
         regressor = HistGradientBoostingRegressor(
             loss="poisson",
-            max_iter=200,
-            learning_rate=0.05,
+            max_iter=120,
+            learning_rate=0.08,
             max_leaf_nodes=15,
             min_samples_leaf=20,
             l2_regularization=1.0,

@@ -128,8 +128,15 @@ class Components:
     factors: tuple[np.ndarray, np.ndarray] | None
 
 
-def components(hist: History, half_life: float, seed: int = 0) -> Components:
-    """Repeat, popularity and ALS parts from ``hist`` (ALS uses unweighted counts)."""
+def components(
+    hist: History,
+    half_life: float,
+    seed: int = 0,
+    *,
+    factors: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Components:
+    """Repeat, popularity and ALS parts from ``hist`` (ALS uses unweighted counts, so
+    ``factors`` already fitted on the same history can be passed in)."""
     weighted = hist.matrix(half_life)
     row_max = np.asarray(weighted.max(axis=1).todense()).ravel()
     scale = sparse.diags(np.divide(1.0, row_max, out=np.zeros_like(row_max), where=row_max > 0))
@@ -145,9 +152,9 @@ def components(hist: History, half_life: float, seed: int = 0) -> Components:
         latest.index.get_level_values("item_idx"), weights=buyer_weight, minlength=len(hist.items)
     ).astype(float)
     popularity = popularity / popularity.max() if popularity.max() > 0 else popularity
-    return Components(
-        repeat=repeat, popularity=popularity, factors=_fit_als(hist.matrix(np.inf), seed)
-    )
+    if factors is None:
+        factors = _fit_als(hist.matrix(np.inf), seed)
+    return Components(repeat=repeat, popularity=popularity, factors=factors)
 
 
 def _score_block(
@@ -246,10 +253,19 @@ def tune(
     if not relevant:
         return {**_DEFAULT, "validation_recall": float("nan")}
     best = {**_DEFAULT, "validation_recall": -1.0}
+    rows = np.fromiter(relevant.keys(), dtype=int)
+    truth = np.zeros((len(rows), len(hist.items)), dtype=bool)
+    for position, row in enumerate(rows):
+        truth[position, list(relevant[int(row)])] = True
+    denominator = np.minimum(k, truth.sum(axis=1))
+    factors = None
     for half_life in (validation_days, 4 * validation_days, float("inf")):
-        parts = components(hist, half_life, seed)
+        parts = components(hist, half_life, seed, factors=factors)
+        factors = parts.factors
         for weights in _WEIGHT_GRID:
-            recall = _evaluate_weights(parts, relevant, weights, k, len(hist.items))["recall_at_k"]
+            items, _ = top_k(parts, rows, weights, k)
+            hits = np.take_along_axis(truth, items, axis=1).sum(axis=1)
+            recall = float(np.mean(hits / denominator))  # recall@k as in ml.metrics
             if recall > best["validation_recall"] + 1e-12:
                 best = {"weights": weights, "half_life": half_life, "validation_recall": recall}
     return best
