@@ -254,17 +254,21 @@ def tune(
         return {**_DEFAULT, "validation_recall": float("nan")}
     best = {**_DEFAULT, "validation_recall": -1.0}
     rows = np.fromiter(relevant.keys(), dtype=int)
-    truth = np.zeros((len(rows), len(hist.items)), dtype=bool)
-    for position, row in enumerate(rows):
-        truth[position, list(relevant[int(row)])] = True
-    denominator = np.minimum(k, truth.sum(axis=1))
+    # (customer position, item) pairs bought, as int64 keys: fits a catalogue of any size.
+    sizes = np.array([len(relevant[int(row)]) for row in rows])
+    positions = np.repeat(np.arange(len(rows), dtype=np.int64), sizes)
+    bought = np.fromiter((item for row in rows for item in relevant[int(row)]), dtype=np.int64)
+    n_items = len(hist.items)
+    truth_keys = np.sort(positions * n_items + bought)
+    denominator = np.minimum(k, sizes)
     factors = None
     for half_life in (validation_days, 4 * validation_days, float("inf")):
         parts = components(hist, half_life, seed, factors=factors)
         factors = parts.factors
         for weights in _WEIGHT_GRID:
             items, _ = top_k(parts, rows, weights, k)
-            hits = np.take_along_axis(truth, items, axis=1).sum(axis=1)
+            keys = np.arange(len(rows), dtype=np.int64)[:, np.newaxis] * n_items + items
+            hits = np.isin(keys, truth_keys, assume_unique=True).sum(axis=1)
             recall = float(np.mean(hits / denominator))  # recall@k as in ml.metrics
             if recall > best["validation_recall"] + 1e-12:
                 best = {"weights": weights, "half_life": half_life, "validation_recall": recall}
