@@ -46,6 +46,7 @@ _WEIGHT_GRID = tuple(
 )
 _DEFAULT = {"weights": (0.6, 0.3, 0.1), "half_life": float("inf")}
 _SCORE_CELLS = 4_000_000  # customers x items scored per block, bounds memory (~32 MB)
+_TUNE_CELLS = 10_000_000  # validation customers x items held dense while tuning (~240 MB)
 
 
 @dataclass
@@ -157,21 +158,31 @@ def components(
     return Components(repeat=repeat, popularity=popularity, factors=factors)
 
 
+def _scaled_parts(parts: Components, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense repeat and min-max scaled ALS scores (rows x items) for the customer rows."""
+    repeat = parts.repeat[rows].toarray()
+    if parts.factors is None:
+        return repeat, np.zeros_like(repeat)
+    user_factors, item_factors = parts.factors
+    cf = user_factors[rows] @ item_factors.T
+    low = cf.min(axis=1, keepdims=True)
+    span = cf.max(axis=1, keepdims=True) - low
+    return repeat, np.divide(cf - low, span, out=np.zeros_like(cf), where=span > 0)
+
+
+def _blend(
+    repeat: np.ndarray, cf: np.ndarray, popularity: np.ndarray, weights: tuple[float, float, float]
+) -> np.ndarray:
+    w_repeat, w_cf, w_pop = weights
+    # The 1e-6 popularity tie-breaker fills every list in a stable order.
+    return w_repeat * repeat + w_cf * cf + (w_pop + 1e-6) * popularity[np.newaxis, :]
+
+
 def _score_block(
     parts: Components, rows: np.ndarray, weights: tuple[float, float, float]
 ) -> np.ndarray:
-    w_repeat, w_cf, w_pop = weights
-    block = np.asarray(parts.repeat[rows].todense()) * w_repeat
-    if w_cf and parts.factors is not None:
-        user_factors, item_factors = parts.factors
-        cf = user_factors[rows] @ item_factors.T
-        low = cf.min(axis=1, keepdims=True)
-        span = cf.max(axis=1, keepdims=True) - low
-        block += w_cf * np.divide(cf - low, span, out=np.zeros_like(cf), where=span > 0)
-    block += w_pop * parts.popularity[np.newaxis, :]
-    # A tiny popularity tie-breaker so every list is filled in a stable order.
-    block += 1e-6 * parts.popularity[np.newaxis, :]
-    return block
+    repeat, cf = _scaled_parts(parts, rows)
+    return _blend(repeat, cf, parts.popularity, weights)
 
 
 def top_k(
@@ -254,19 +265,27 @@ def tune(
         return {**_DEFAULT, "validation_recall": float("nan")}
     best = {**_DEFAULT, "validation_recall": -1.0}
     rows = np.fromiter(relevant.keys(), dtype=int)
+    n_items = len(hist.items)
+    most_rows = max(1, _TUNE_CELLS // n_items)
+    if len(rows) > most_rows:  # tune on a seeded sample so the dense blocks stay bounded
+        rows = np.sort(np.random.default_rng(seed).choice(rows, most_rows, replace=False))
     # (customer position, item) pairs bought, as int64 keys: fits a catalogue of any size.
     sizes = np.array([len(relevant[int(row)]) for row in rows])
     positions = np.repeat(np.arange(len(rows), dtype=np.int64), sizes)
     bought = np.fromiter((item for row in rows for item in relevant[int(row)]), dtype=np.int64)
-    n_items = len(hist.items)
     truth_keys = np.sort(positions * n_items + bought)
     denominator = np.minimum(k, sizes)
     factors = None
     for half_life in (validation_days, 4 * validation_days, float("inf")):
         parts = components(hist, half_life, seed, factors=factors)
         factors = parts.factors
+        repeat, cf = _scaled_parts(parts, rows)
         for weights in _WEIGHT_GRID:
-            items, _ = top_k(parts, rows, weights, k)
+            scores = _blend(repeat, cf, parts.popularity, weights)
+            if k < n_items:
+                items = np.argpartition(-scores, k - 1, axis=1)[:, :k]  # order is irrelevant
+            else:
+                items = np.tile(np.arange(n_items), (len(rows), 1))
             keys = np.arange(len(rows), dtype=np.int64)[:, np.newaxis] * n_items + items
             hits = np.isin(keys, truth_keys, assume_unique=True).sum(axis=1)
             recall = float(np.mean(hits / denominator))  # recall@k as in ml.metrics
