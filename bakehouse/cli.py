@@ -1,4 +1,5 @@
-"""The `bakehouse` command line: simulate, run, demo, doctor, maintain, resolve, sql.
+"""The `bakehouse` command line: simulate, run, demo, doctor, maintain, resolve, clv,
+recommend, sql.
 
 Heavy imports (Spark, Dagster, the simulator) happen inside the commands, so
 `bakehouse --help` answers at once.
@@ -558,7 +559,7 @@ def recommend(
     output.parent.mkdir(parents=True, exist_ok=True)
     recommendations.to_csv(output, index=False)
     customers = recommendations["customer_id"].nunique()
-    console.print(f"{customers} customers x top {k} -> {output} (blend: {tuned})")
+    console.print(f"{customers} customers x top {k} -> {output} (method: {tuned['method']})")
 
 
 # -- sql -----------------------------------------------------------------------
