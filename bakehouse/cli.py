@@ -521,12 +521,11 @@ def clv(
 
     try:
         frame = read_transactions(transactions, ids=("customer_id",), numbers=("amount",))
-        predictions, evaluation = clv_model.predict(frame, horizon_days)
+        predictions, evaluation, model = clv_model.predict(frame, horizon_days)
     except (TransactionFileError, ValueError) as error:
         raise _fail(str(error)) from None
     output.parent.mkdir(parents=True, exist_ok=True)
     predictions.to_csv(output, index=False, float_format="%.4f")
-    model = evaluation.best if evaluation else "bgnbd"
     console.print(f"{len(predictions)} customers -> {output} (model: {model})")
     if evaluation:
         for name, mae in evaluation.mae.items():

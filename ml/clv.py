@@ -410,7 +410,7 @@ def evaluate(transactions: pd.DataFrame, horizon_days: int) -> Evaluation:
 
 def predict(
     transactions: pd.DataFrame, horizon_days: int, *, model: str | None = None
-) -> tuple[pd.DataFrame, Evaluation | None]:
+) -> tuple[pd.DataFrame, Evaluation | None, str]:
     """Train on the whole file and predict every customer's next ``horizon_days``.
 
     Args:
@@ -420,10 +420,13 @@ def predict(
             ``None`` evaluates and picks the better of BG/NBD and the boosted model.
 
     Returns:
-        ``(predictions, evaluation)``: one row per customer in the file, columns
-        ``customer_id, predicted_purchases, predicted_value`` sorted by customer_id, and
-        the evaluation used for the choice (``None`` when ``model`` was given or the file
-        is too short to split, in which case BG/NBD is used).
+        ``(predictions, evaluation, model_used)``: one row per customer in the file,
+        columns ``customer_id, predicted_purchases, predicted_value`` sorted by
+        customer_id; the evaluation used for the choice (``None`` when ``model`` was given
+        or the file is too short to split, in which case BG/NBD is used); and the model
+        that made the predictions. A model that cannot be fitted on the file (BG/NBD not
+        converging on a handful of customers, too little history for the boosted model)
+        falls back to the next simpler one: gbm, then bgnbd, then the baseline.
 
     Raises:
         ValueError: ``horizon_days`` is not positive or no customer has a purchase.
@@ -442,13 +445,18 @@ def predict(
     customers = pd.Index(sorted(transactions["customer_id"].unique()), name="customer_id")
     if visit_frame.empty:
         raise ValueError("no customer has a purchase (every amount is zero or a return)")
-    try:
-        predicted = _predict_with(model, visit_frame, start, end, horizon_days)
-    except ValueError:
-        if model != "gbm":
-            raise
-        predicted = _predict_with("bgnbd", visit_frame, start, end, horizon_days)
+    # Too little data for a model (no convergence, too short for the boosted model's
+    # snapshots): fall back one step, gbm -> bgnbd -> baseline, and report what was used.
+    fallbacks = {"gbm": "bgnbd", "bgnbd": "baseline"}
+    while True:
+        try:
+            predicted = _predict_with(model, visit_frame, start, end, horizon_days)
+            break
+        except ValueError:
+            if model not in fallbacks:
+                raise
+            model = fallbacks[model]
     # Customers whose returns cancel all purchases have no visit: they are predicted 0.
     predicted = predicted.reindex(customers).fillna(0.0)
     result = predicted.reset_index()[list(OUTPUT_COLUMNS)]
-    return result, evaluation
+    return result, evaluation, model

@@ -29,6 +29,29 @@ def test_clv_writes_one_row_per_customer(tmp_path, lines, lines_csv) -> None:
     assert "holdout 30 d" in result.output
 
 
+def test_clv_falls_back_to_the_baseline_on_a_handful_of_customers(tmp_path) -> None:
+    transactions = tmp_path / "tx.csv"
+    transactions.write_text(
+        "customer_id,ts,amount\n"
+        "a,2026-01-01,10\na,2026-01-03,12\nb,2026-01-02,30\nc,2026-01-02,5\nc,2026-01-02,-5\n",
+        encoding="utf-8",
+    )
+    output = tmp_path / "clv.csv"
+    result = invoke(
+        "clv", "--transactions", str(transactions), "--horizon-days", "30", "--output", str(output)
+    )
+    assert result.exit_code == 0, result.output
+    assert "(model: baseline)" in result.output
+    # Baseline: visits and net spend over the 3-day window x 30 days. c returned the
+    # same day what it bought: a day netting to 0 is no visit, so c predicts nothing.
+    assert output.read_text().splitlines() == [
+        "customer_id,predicted_purchases,predicted_value",
+        "a,20.0000,220.0000",
+        "b,10.0000,300.0000",
+        "c,0.0000,0.0000",
+    ]
+
+
 def test_recommend_writes_k_ranked_rows_per_customer(tmp_path, lines, lines_csv) -> None:
     output = tmp_path / "recs.csv"
     result = invoke(

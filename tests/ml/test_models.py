@@ -50,7 +50,8 @@ def test_clv_predicts_zero_for_a_customer_who_returned_everything() -> None:
     ]
     rows.append(("gone", "2026-01-03", 30.0))
     rows.append(("gone", "2026-01-04", -30.0))
-    predictions, _ = clv.predict(frame(rows, clv.COLUMNS), 14, model="bgnbd")
+    predictions, _, used = clv.predict(frame(rows, clv.COLUMNS), 14, model="bgnbd")
+    assert used == "bgnbd"
     gone = predictions.set_index("customer_id").loc["gone"]
     assert gone["predicted_purchases"] > 0  # the visit happened
     assert gone["predicted_value"] == 0.0  # but nothing of it was kept
