@@ -367,17 +367,37 @@ def _predict_with(
     return boosted.predict(summary, horizon_days)
 
 
+def predict_at(
+    transactions: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: int, model: str
+) -> pd.DataFrame:
+    """Point-in-time predictions: ``model`` fitted on transactions before ``cutoff`` only.
+
+    Returns netting, too, sees only those transactions, so a return after the cutoff
+    cannot leak into the features.
+
+    Returns:
+        Indexed by customer_id (customers with a visit before the cutoff):
+        ``predicted_purchases`` and ``predicted_value`` for ``[cutoff, cutoff + horizon)``.
+
+    Raises:
+        ValueError: the model cannot be fitted (see `fit_probabilistic`, `fit_boosted`).
+    """
+    before = transactions[transactions["ts"] < cutoff]
+    start, _ = file_window(before)
+    return _predict_with(model, visits(before), start, cutoff, horizon_days)
+
+
 def evaluate(transactions: pd.DataFrame, horizon_days: int) -> Evaluation:
     """Compare baseline, BG/NBD+Gamma-Gamma and the boosted model on a time split.
 
     The holdout is the file's last ``min(horizon_days, span / 3)`` days; models see
-    only the calibration window before it. Customers are those with a purchase in the
-    calibration window; their actual value is their net holdout spend (returns netted).
+    only the calibration window before it (`predict_at`). Customers are those with a
+    visit in the calibration window; their actual value is their net holdout spend
+    (holdout purchases minus holdout returns, floored at 0).
 
     Raises:
         ValueError: the file spans fewer than 6 days, too short for any split.
     """
-    visit_frame = visits(transactions)
     start, end = file_window(transactions)
     span = (end - start).days
     holdout_days = int(min(horizon_days, span // 3))
@@ -385,11 +405,12 @@ def evaluate(transactions: pd.DataFrame, horizon_days: int) -> Evaluation:
         raise ValueError(f"the data spans {span} days; a time split needs at least 6")
     cutoff = end - pd.Timedelta(days=holdout_days)
     split = TimeSplit(start=start, cutoff=cutoff, end=end)
-    summary = summarize(visit_frame, cutoff)
+    summary = summarize(visits(transactions[transactions["ts"] < cutoff]), cutoff)
+    holdout = split.holdout(transactions)
     actual = (
-        visit_frame[visit_frame["day"] >= cutoff]
-        .groupby("customer_id")["amount"]
+        holdout.groupby("customer_id")["amount"]
         .sum()
+        .clip(lower=0)
         .reindex(summary.index)
         .fillna(0.0)
         .to_numpy()
@@ -397,7 +418,7 @@ def evaluate(transactions: pd.DataFrame, horizon_days: int) -> Evaluation:
     evaluation = Evaluation(split=split, customers=len(summary), actual_total=float(actual.sum()))
     for name in ("baseline", "bgnbd", "gbm"):
         try:
-            predicted = _predict_with(name, visit_frame, start, cutoff, holdout_days)
+            predicted = predict_at(transactions, cutoff, holdout_days, name)
         except ValueError:
             if name != "gbm":
                 raise

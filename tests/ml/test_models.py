@@ -129,3 +129,29 @@ def test_recommend_evaluation_beats_both_baselines(lines) -> None:
     assert metrics["hybrid"]["coverage"] > metrics["popularity"]["coverage"]
     # Tuning saw only the training period: its windows end at the test cutoff.
     assert evaluation.tuned["method"] in {"blend", "ranker"}
+
+
+def test_recommend_tuning_never_reads_the_test_period(lines) -> None:
+    tx = lines[list(recommend.COLUMNS)]
+    cutoff = tx["ts"].max().normalize() - pd.Timedelta(days=27)
+    with_future = recommend.fit_hybrid(tx, cutoff, k=10, window_days=28)
+    without_future = recommend.fit_hybrid(tx[tx["ts"] < cutoff], cutoff, k=10, window_days=28)
+    assert with_future.tuned == without_future.tuned
+
+
+def test_clv_models_never_read_the_holdout(lines) -> None:
+    tx = lines[list(clv.COLUMNS)]
+    cutoff = tx["ts"].max().normalize() - pd.Timedelta(days=29)
+    # A different future, including a return of something bought before the cutoff.
+    changed = pd.concat(
+        [
+            tx[tx["ts"] < cutoff],
+            pd.DataFrame(
+                {"customer_id": [tx["customer_id"].iloc[0]], "ts": [cutoff], "amount": [-500.0]}
+            ),
+        ]
+    )
+    for model in ("baseline", "bgnbd", "gbm"):
+        pd.testing.assert_frame_equal(
+            clv.predict_at(tx, cutoff, 30, model), clv.predict_at(changed, cutoff, 30, model)
+        )
