@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--horizon-days", type=int, default=90)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--simulated", action="store_true", help="Use the chain simulator.")
+    parser.add_argument("--section", choices=("all", "clv", "recommend"), default="all")
     parser.add_argument("--scale", type=float, default=0.01, help="Simulator scale.")
     args = parser.parse_args()
 
@@ -107,61 +108,70 @@ def main() -> None:
         lines[list(clv.COLUMNS)].to_csv(root / "clv_tx.csv", index=False)
         lines[list(recommend.COLUMNS)].to_csv(root / "recs_tx.csv", index=False)
 
-        began = time.perf_counter()
-        evaluation = clv.evaluate(lines[list(clv.COLUMNS)], args.horizon_days)
-        clv_eval_seconds = round(time.perf_counter() - began, 1)
-        clv_cli_seconds = _timed_cli(
-            "clv", "--transactions", str(root / "clv_tx.csv"),
-            "--horizon-days", str(args.horizon_days), "--output", str(root / "clv.csv"),
-        )  # fmt: skip
-        print(
-            json.dumps(
-                {
-                    "section": "clv",
-                    **data,
-                    "holdout_days": evaluation.split.holdout_days,
-                    "evaluated_customers": evaluation.customers,
-                    "actual_holdout_amount": round(evaluation.actual_total, 2),
-                    "mae": {name: round(value, 2) for name, value in evaluation.mae.items()},
-                    "mae_vs_baseline": {
-                        name: round(evaluation.improvement(name), 3) for name in evaluation.mae
-                    },
-                    "total_ratio": {n: round(v, 3) for n, v in evaluation.total_ratio.items()},
-                    "chosen": evaluation.best,
-                    "evaluate_seconds": clv_eval_seconds,
-                    "cli_seconds": clv_cli_seconds,
-                    "load_average": os.getloadavg()[0],
-                }
-            )
-        )
+        if args.section in ("all", "clv"):
+            _clv_section(args, root, lines, data)
+        if args.section in ("all", "recommend"):
+            _recommend_section(args, root, lines, data)
 
-        began = time.perf_counter()
-        ranking = recommend.evaluate(lines[list(recommend.COLUMNS)], k=args.k)
-        recs_eval_seconds = round(time.perf_counter() - began, 1)
-        recs_cli_seconds = _timed_cli(
-            "recommend", "--transactions", str(root / "recs_tx.csv"),
-            "--k", str(args.k), "--output", str(root / "recs.csv"),
-        )  # fmt: skip
-        print(
-            json.dumps(
-                {
-                    "section": "recommend",
-                    **data,
-                    "test_days": ranking.test_days,
-                    "metrics": {
-                        name: {metric: round(value, 4) for metric, value in values.items()}
-                        for name, values in ranking.metrics.items()
-                    },
-                    "recall_lift_vs_popularity": round(ranking.lift("popularity"), 3),
-                    "recall_lift_vs_repeat": round(ranking.lift("repeat"), 3),
-                    "method": ranking.tuned.get("method"),
-                    "evaluate_seconds": recs_eval_seconds,
-                    "cli_seconds": recs_cli_seconds,
-                    "load_average": os.getloadavg()[0],
+
+def _clv_section(args, root: Path, lines: pd.DataFrame, data: dict) -> None:
+    began = time.perf_counter()
+    evaluation = clv.evaluate(lines[list(clv.COLUMNS)], args.horizon_days)
+    clv_eval_seconds = round(time.perf_counter() - began, 1)
+    clv_cli_seconds = _timed_cli(
+        "clv", "--transactions", str(root / "clv_tx.csv"),
+        "--horizon-days", str(args.horizon_days), "--output", str(root / "clv.csv"),
+    )  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "section": "clv",
+                **data,
+                "holdout_days": evaluation.split.holdout_days,
+                "evaluated_customers": evaluation.customers,
+                "actual_holdout_amount": round(evaluation.actual_total, 2),
+                "mae": {name: round(value, 2) for name, value in evaluation.mae.items()},
+                "mae_vs_baseline": {
+                    name: round(evaluation.improvement(name), 3) for name in evaluation.mae
                 },
-                default=str,
-            )
+                "total_ratio": {n: round(v, 3) for n, v in evaluation.total_ratio.items()},
+                "chosen": evaluation.best,
+                "evaluate_seconds": clv_eval_seconds,
+                "cli_seconds": clv_cli_seconds,
+                "load_average": os.getloadavg()[0],
+            }
         )
+    )
+
+
+def _recommend_section(args, root: Path, lines: pd.DataFrame, data: dict) -> None:
+    began = time.perf_counter()
+    ranking = recommend.evaluate(lines[list(recommend.COLUMNS)], k=args.k)
+    recs_eval_seconds = round(time.perf_counter() - began, 1)
+    recs_cli_seconds = _timed_cli(
+        "recommend", "--transactions", str(root / "recs_tx.csv"),
+        "--k", str(args.k), "--output", str(root / "recs.csv"),
+    )  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "section": "recommend",
+                **data,
+                "test_days": ranking.test_days,
+                "metrics": {
+                    name: {metric: round(value, 4) for metric, value in values.items()}
+                    for name, values in ranking.metrics.items()
+                },
+                "recall_lift_vs_popularity": round(ranking.lift("popularity"), 3),
+                "recall_lift_vs_repeat": round(ranking.lift("repeat"), 3),
+                "method": ranking.tuned.get("method"),
+                "evaluate_seconds": recs_eval_seconds,
+                "cli_seconds": recs_cli_seconds,
+                "load_average": os.getloadavg()[0],
+            },
+            default=str,
+        )
+    )
 
 
 if __name__ == "__main__":
