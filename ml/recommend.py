@@ -44,7 +44,8 @@ _WEIGHT_GRID = tuple(
     for r, c in itertools.product(range(11), range(11))
     if r + c <= 10
 )
-_DEFAULT = {"weights": (0.6, 0.3, 0.1), "half_life": float("inf")}
+_DEFAULT = {"weights": (0.6, 0.3, 0.1), "half_life": float("inf"), "factors": 32}
+_FACTOR_GRID = (4, 8, 16, 32, 64)  # ALS ranks tried; sparse histories favour few factors
 _SCORE_CELLS = 4_000_000  # customers x items scored per block, bounds memory (~32 MB)
 _TUNE_CELLS = 10_000_000  # validation customers x items held dense while tuning (~240 MB)
 
@@ -102,13 +103,17 @@ def history(
     return History(customers=customers, items=items, occasions=occasions.reset_index(drop=True))
 
 
-def _fit_als(counts: sparse.csr_matrix, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """ALS user and item factors on log-scaled confidence; None if there is nothing to fit."""
+def _fit_als(
+    counts: sparse.csr_matrix, seed: int, n_factors: int = 32
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """ALS user and item factors on log-scaled confidence; None if there is nothing to fit.
+
+    ``n_factors`` is capped at half the smaller side of the matrix."""
     if counts.nnz == 0 or min(counts.shape) < 2:
         return None
     from implicit.cpu.als import AlternatingLeastSquares
 
-    factors = int(max(2, min(64, min(counts.shape) // 2)))
+    factors = int(max(2, min(n_factors, min(counts.shape) // 2)))
     confidence = counts.copy().astype(np.float32)
     confidence.data = 1.0 + 10.0 * np.log1p(confidence.data)
     # implicit parallelises itself; a threaded BLAS underneath only contends with it.
@@ -135,6 +140,7 @@ def components(
     seed: int = 0,
     *,
     factors: tuple[np.ndarray, np.ndarray] | None = None,
+    n_factors: int = 32,
 ) -> Components:
     """Repeat, popularity and ALS parts from ``hist`` (ALS uses unweighted counts, so
     ``factors`` already fitted on the same history can be passed in)."""
@@ -154,7 +160,7 @@ def components(
     ).astype(float)
     popularity = popularity / popularity.max() if popularity.max() > 0 else popularity
     if factors is None:
-        factors = _fit_als(hist.matrix(np.inf), seed)
+        factors = _fit_als(hist.matrix(np.inf), seed, n_factors)
     return Components(repeat=repeat, popularity=popularity, factors=factors)
 
 
@@ -275,10 +281,13 @@ def tune(
     bought = np.fromiter((item for row in rows for item in relevant[int(row)]), dtype=np.int64)
     truth_keys = np.sort(positions * n_items + bought)
     denominator = np.minimum(k, sizes)
-    factors = None
-    for half_life in (validation_days, 4 * validation_days, float("inf")):
-        parts = components(hist, half_life, seed, factors=factors)
-        factors = parts.factors
+    for n_factors, half_life in itertools.product(
+        _FACTOR_GRID, (validation_days, 4 * validation_days, float("inf"))
+    ):
+        if half_life == validation_days:  # first half-life of a new rank: fit ALS once
+            factors = None
+        parts = components(hist, half_life, seed, factors=factors, n_factors=n_factors)
+        factors = parts.factors  # ALS does not depend on the half-life
         repeat, cf = _scaled_parts(parts, rows)
         for weights in _WEIGHT_GRID:
             scores = _blend(repeat, cf, parts.popularity, weights)
@@ -290,7 +299,12 @@ def tune(
             hits = np.isin(keys, truth_keys, assume_unique=True).sum(axis=1)
             recall = float(np.mean(hits / denominator))  # recall@k as in ml.metrics
             if recall > best["validation_recall"] + 1e-12:
-                best = {"weights": weights, "half_life": half_life, "validation_recall": recall}
+                best = {
+                    "weights": weights,
+                    "half_life": half_life,
+                    "factors": n_factors,
+                    "validation_recall": recall,
+                }
     return best
 
 
@@ -317,6 +331,7 @@ class Ranker:
     model: object
     window_days: int
     candidates: int
+    n_factors: int = 32
 
 
 def _candidates(parts: Components, rows: np.ndarray, k: int, n_items: int) -> np.ndarray:
@@ -414,7 +429,12 @@ def components_popularity(hist: History, half_life: float) -> np.ndarray:
 
 
 def fit_ranker(
-    transactions: pd.DataFrame, cutoff: pd.Timestamp, k: int, window_days: int, seed: int = 0
+    transactions: pd.DataFrame,
+    cutoff: pd.Timestamp,
+    k: int,
+    window_days: int,
+    seed: int = 0,
+    n_factors: int = 32,
 ) -> Ranker | None:
     """Learn the blend on ``[cutoff - window_days, cutoff)``: features from the history
     before that window, label = the customer bought the item in it (net qty > 0).
@@ -434,7 +454,7 @@ def fit_ranker(
         return None
     rows = np.fromiter(relevant.keys(), dtype=int)
     n_items = len(hist.items)
-    base = components(hist, np.inf, seed)
+    base = components(hist, np.inf, seed, n_factors=n_factors)
     items = _candidates(base, rows, k, n_items)
     features = _pair_features(_pair_context(hist, window_days, base), rows, items)
     labels = np.array(
@@ -455,7 +475,9 @@ def fit_ranker(
     )
     with threadpool_limits(1):
         model.fit(features, labels)
-    return Ranker(model=model, window_days=window_days, candidates=items.shape[1])
+    return Ranker(
+        model=model, window_days=window_days, candidates=items.shape[1], n_factors=n_factors
+    )
 
 
 def rank_with(
@@ -463,7 +485,7 @@ def rank_with(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-k items and purchase probabilities for the customer rows, best first."""
     n_items = len(hist.items)
-    base = components(hist, np.inf, seed)
+    base = components(hist, np.inf, seed, n_factors=ranker.n_factors)
     context = _pair_context(hist, ranker.window_days, base)
     all_items, all_scores = [], []
     block_rows = max(1, _SCORE_CELLS // 20 // max(ranker.candidates, 1))
@@ -495,7 +517,7 @@ class Hybrid:
     ) -> tuple[np.ndarray, np.ndarray]:
         if self.method == "ranker" and self.ranker is not None:
             return rank_with(self.ranker, hist, rows, k, seed)
-        parts = components(hist, self.tuned["half_life"], seed)
+        parts = components(hist, self.tuned["half_life"], seed, n_factors=self.tuned["factors"])
         return top_k(parts, rows, self.tuned["weights"], k)
 
 
@@ -520,15 +542,16 @@ def fit_hybrid(
     method, selection = "blend", {}
     inner_cutoff = cutoff - pd.Timedelta(days=window_days)
     if inner_cutoff - pd.Timedelta(days=window_days) > start:
-        inner_ranker = fit_ranker(transactions, inner_cutoff, k, window_days, seed)
+        inner_tuned = tune(transactions, inner_cutoff, k, window_days, seed)
+        inner_ranker = fit_ranker(
+            transactions, inner_cutoff, k, window_days, seed, inner_tuned["factors"]
+        )
         if inner_ranker is not None:
             before = transactions[transactions["ts"] < cutoff]
             hist = history(before, inner_cutoff)
             relevant = _relevant(before, inner_cutoff, cutoff, hist)
             if relevant:
-                inner_blend = Hybrid(
-                    "blend", tune(transactions, inner_cutoff, k, window_days, seed)
-                )
+                inner_blend = Hybrid("blend", inner_tuned)
                 selection = {
                     "selection_recall_blend": _recall_of(inner_blend, hist, relevant, k, seed),
                     "selection_recall_ranker": _recall_of(
@@ -538,7 +561,11 @@ def fit_hybrid(
                 if selection["selection_recall_ranker"] > selection["selection_recall_blend"]:
                     method = "ranker"
     tuned = {**tune(transactions, cutoff, k, window_days, seed), **selection, "method": method}
-    ranker = fit_ranker(transactions, cutoff, k, window_days, seed) if method == "ranker" else None
+    ranker = (
+        fit_ranker(transactions, cutoff, k, window_days, seed, tuned["factors"])
+        if method == "ranker"
+        else None
+    )
     if ranker is None:
         tuned["method"] = "blend"
     return Hybrid(tuned["method"], tuned, ranker)
