@@ -1,4 +1,5 @@
-"""The `bakehouse` command line: init, simulate, run, demo, doctor, maintain, rekey, sql, ui.
+"""The `bakehouse` command line: init, simulate, run, demo, doctor, maintain, rekey,
+resolve, clv, recommend, sql, ui.
 
 Heavy imports (Spark, Dagster, the simulator) happen inside the commands, so
 `bakehouse --help` answers at once.
@@ -814,6 +815,64 @@ def resolve(
     console.print(_table(f"resolve {input.name} -> {output.name}", rows, right={"value"}))
     if explain is not None:
         console.print(f"linked pairs explained in {explain}")
+
+
+# -- clv / recommend (plain-file ML tools) -------------------------------------
+@app.command()
+def clv(
+    transactions: Annotated[
+        Path, typer.Option("--transactions", dir_okay=False, help="CSV: customer_id, ts, amount.")
+    ],
+    horizon_days: Annotated[int, typer.Option("--horizon-days", min=1, help="Days ahead.")],
+    output: Annotated[Path, typer.Option("--output", dir_okay=False, help="CSV to write.")],
+) -> None:
+    """Predict each customer's purchases and spend over the next N days (BG/NBD + Gamma-Gamma).
+
+    Negative amounts are returns, netted against the customer's purchases (docs/ML.md).
+    """
+    from ml import clv as clv_model
+    from ml.transactions import TransactionFileError, read_transactions
+
+    try:
+        frame = read_transactions(transactions, ids=("customer_id",), numbers=("amount",))
+        predictions, evaluation, model = clv_model.predict(frame, horizon_days)
+    except (TransactionFileError, ValueError) as error:
+        raise _fail(str(error)) from None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    predictions.to_csv(output, index=False, float_format="%.4f")
+    console.print(f"{len(predictions)} customers -> {output} (model: {model})")
+    if evaluation:
+        for name, mae in evaluation.mae.items():
+            console.print(
+                f"  holdout {evaluation.split.holdout_days:.0f} d: {name} MAE {mae:.2f}, "
+                f"total predicted/actual {evaluation.total_ratio[name]:.3f}"
+            )
+
+
+@app.command()
+def recommend(
+    transactions: Annotated[
+        Path, typer.Option("--transactions", dir_okay=False, help="CSV: customer_id, sku, ts, qty.")
+    ],
+    output: Annotated[Path, typer.Option("--output", dir_okay=False, help="CSV to write.")],
+    k: Annotated[int, typer.Option("--k", min=1, help="Items per customer.")] = 10,
+) -> None:
+    """Rank the top k items for every customer (ALS + own repeat purchases + popularity).
+
+    Negative quantities are returns, netted per customer and item (docs/ML.md).
+    """
+    from ml import recommend as recommend_model
+    from ml.transactions import TransactionFileError, read_transactions
+
+    try:
+        frame = read_transactions(transactions, ids=("customer_id", "sku"), numbers=("qty",))
+        recommendations, tuned = recommend_model.recommend(frame, k)
+    except (TransactionFileError, ValueError) as error:
+        raise _fail(str(error)) from None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    recommendations.to_csv(output, index=False)
+    customers = recommendations["customer_id"].nunique()
+    console.print(f"{customers} customers x top {k} -> {output} (method: {tuned['method']})")
 
 
 # -- sql -----------------------------------------------------------------------
