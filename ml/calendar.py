@@ -132,9 +132,7 @@ def calendar_features(start: date, end: date) -> pl.DataFrame:
         if info.is_makeup_workday is None:
             day_off = True if info.is_public_holiday else (None if day.weekday() >= 5 else False)
         else:
-            day_off = info.is_public_holiday or (
-                day.weekday() >= 5 and not info.is_makeup_workday
-            )
+            day_off = info.is_public_holiday or (day.weekday() >= 5 and not info.is_makeup_workday)
         row = {
             "date": day,
             "weekday": day.weekday(),
