@@ -502,6 +502,7 @@ def _model_forecast(
     if prepared.height > max_train_rows:
         cutoff = prepared["ds"].sort(descending=True)[max_train_rows - 1]
         prepared = prepared.filter(pl.col("ds") >= cutoff)
+    widen_low, widen_high = _calibrate(prepared, models, horizon)
     target = prepared["y"].to_numpy()
     features_only = prepared.drop("unique_id", "ds", "y")
     forecaster.fit_models(features_only, target)
@@ -512,14 +513,50 @@ def _model_forecast(
     predicted = predicted.with_columns(pl.col("ds").cast(pl.Date).alias("date")).join(
         scale, on="unique_id"
     )
+    median = pl.col("q50")
     return predicted.select(
         "unique_id",
         "date",
-        *(
-            (pl.col(f"q{int(q * 100)}") * pl.col("scale")).alias(f"p{int(q * 100)}")
-            for q in QUANTILES
-        ),
+        (
+            (median - widen_low * (median - pl.col("q10")).clip(lower_bound=0)) * pl.col("scale")
+        ).alias("p10"),
+        (median * pl.col("scale")).alias("p50"),
+        (
+            (median + widen_high * (pl.col("q90") - median).clip(lower_bound=0)) * pl.col("scale")
+        ).alias("p90"),
     )
+
+
+def _calibrate(prepared: pl.DataFrame, models: dict, horizon: int) -> tuple[float, float]:
+    """Split-conformal widening of the P10 and P90 distances from P50 (CQR, Romano 2019).
+
+    Quantile models fit their own training days too well, so their P10-P90 band is too
+    narrow on new days. Every lag is at least the horizon, so the features of the last
+    `horizon` days are exactly what a forecast made `horizon` days ago saw: fit on the
+    days before, predict those, and find the factors that put 10% of the actuals below
+    P10 and 10% above P90. Factors are clipped to [0.5, 3]; (1, 1) when there are fewer
+    than 200 calibration rows.
+    """
+    from sklearn.base import clone
+
+    cutoff = prepared["ds"].max() - timedelta(days=horizon)
+    fit_rows = prepared.filter(pl.col("ds") <= cutoff)
+    check_rows = prepared.filter(pl.col("ds") > cutoff)
+    if check_rows.height < 200 or fit_rows.height < 5 * check_rows.height:
+        return 1.0, 1.0
+    fit_x = fit_rows.drop("unique_id", "ds", "y")
+    check_x = check_rows.drop("unique_id", "ds", "y")
+    predictions = {
+        name: clone(model).fit(fit_x, fit_rows["y"].to_numpy()).predict(check_x)
+        for name, model in models.items()
+    }
+    actual = check_rows["y"].to_numpy()
+    median = predictions["q50"]
+    low_width = np.fmax(median - predictions["q10"], 0.05)
+    high_width = np.fmax(predictions["q90"] - median, 0.05)
+    widen_low = float(np.quantile((median - actual) / low_width, 0.9))
+    widen_high = float(np.quantile((actual - median) / high_width, 0.9))
+    return float(np.clip(widen_low, 0.5, 3.0)), float(np.clip(widen_high, 0.5, 3.0))
 
 
 def _threads() -> int:
