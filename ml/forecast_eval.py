@@ -35,7 +35,10 @@ def generate_history(
     seed: int = 0,
     stock_cover: float | None = 1.2,
 ) -> pl.DataFrame:
-    """Daily sales with true demand: `date, store, sku, qty, price, on_promo, sold_out, demand`.
+    """Daily sales with true demand.
+
+    Columns `date, store, sku, qty, price, on_promo, sold_out, demand, expected_demand`
+    (the mean the demand was drawn from: a forecast cannot beat it on average).
 
     `qty` = min(demand, stock); stock = `stock_cover` x the demand of the same weekday a
     week earlier (None: no stock limit, never sold out). About a fifth of the series start
@@ -103,6 +106,7 @@ def generate_history(
                         bool(on_promo[i]),
                         bool(demand[i] >= stock[i]),
                         float(demand[i]),
+                        float(mean[i]),
                     )
                 )
     return pl.DataFrame(
@@ -116,6 +120,7 @@ def generate_history(
             "on_promo": pl.Boolean,
             "sold_out": pl.Boolean,
             "demand": pl.Float64,
+            "expected_demand": pl.Float64,
         },
         orient="row",
     )
@@ -206,7 +211,8 @@ def backtest(
 
     The last origin leaves exactly `horizon` days; earlier ones step back by `step` days.
     `actual_column` is what forecasts are scored against ("demand" for true demand on
-    generated data). Returns one row per method (`model`, `seasonal_naive`, `mean_4w`)
+    generated data). Returns one row per method (`model`, `seasonal_naive`, `mean_4w`, and
+    `oracle_mean` when the history has `expected_demand`)
     with `origins, rows` and the metrics of `score`.
     """
     if origins < 1 or horizon < 1:
@@ -218,7 +224,13 @@ def backtest(
         train = history.filter(pl.col("date") <= origin)
         actual = history.filter(
             (pl.col("date") > origin) & (pl.col("date") <= origin + timedelta(days=horizon))
-        ).select("date", "store", "sku", pl.col(actual_column).alias("actual"))
+        ).select(
+            "date",
+            "store",
+            "sku",
+            pl.col(actual_column).alias("actual"),
+            *(["expected_demand"] if "expected_demand" in history.columns else []),
+        )
         inputs = train.select(
             [
                 c
@@ -241,6 +253,10 @@ def backtest(
     for baseline in ("seasonal_naive", "mean_4w"):
         point = scored[baseline].to_numpy()
         results.append({"method": baseline, **score(actual, point, point, point)})
+    if "expected_demand" in scored.columns:
+        # the mean demand was drawn from: the noise floor of any point forecast
+        oracle = scored["expected_demand"].fill_null(0.0).to_numpy()
+        results.append({"method": "oracle_mean", **score(actual, oracle, oracle, oracle)})
     return pl.DataFrame(results).with_columns(
         pl.lit(origins).alias("origins"), pl.lit(scored.height).alias("rows")
     )
