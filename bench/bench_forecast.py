@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ml.forecast import forecast  # noqa: E402
-from ml.forecast_eval import backtest, generate_history  # noqa: E402
+from ml.forecast import forecast
+from ml.forecast_eval import backtest, generate_history
 
 
 def _peak_rss_mib() -> float:
