@@ -208,43 +208,60 @@ def _complete_grid(history: pl.DataFrame, summary: ForecastSummary) -> pl.DataFr
     return full
 
 
-def impute_censored(frame: pl.DataFrame, window_weeks: int = 4) -> pl.Series:
+def impute_censored(frame: pl.DataFrame, window_weeks: int = 4, iterations: int = 3) -> pl.Series:
     """Expected demand on sold-out days: E[D | D >= sales], D ~ Normal(mu, sigma).
 
-    `frame` has `unique_id`, `date`, `qty`, `sold_out` on a complete daily grid. mu and
-    sigma come from the same weekday's uncensored days within `window_weeks` either side;
-    sigma is at least sqrt(mu) (Poisson). Days without such neighbours keep their sales.
-    Returns the adjusted quantity (Float64), equal to `qty` on other days.
+    `frame` has `unique_id`, `date`, `qty`, `sold_out` on a complete daily grid. mu is the
+    mean of the same weekday within `window_weeks` either side. The uncensored days alone
+    are a biased sample (high-demand days are the ones that sell out), so this is an EM
+    iteration for a censored normal: start from the uncensored days, then recompute mu
+    with the censored days at their imputed demand, `iterations` times. sigma keeps the
+    coefficient of variation of the uncensored days and is at least sqrt(mu) (Poisson).
+    Days without uncensored neighbours keep their sales. Returns the adjusted quantity
+    (Float64), equal to `qty` on other days.
     """
     from scipy.stats import norm
 
     window = 2 * window_weeks + 1
-    uncensored = pl.when(~pl.col("sold_out")).then(pl.col("qty"))
-    stats = (
-        frame.with_row_index("_row")
+    ordered = (
+        frame.select("unique_id", "date", "qty", "sold_out")
+        .with_row_index("_row")
         .with_columns(pl.col("date").dt.weekday().alias("_weekday"))
         .sort("unique_id", "_weekday", "date")
-        .with_columns(
-            uncensored.rolling_mean(window, center=True, min_samples=2)
-            .over("unique_id", "_weekday")
-            .alias("_mu"),
-            uncensored.rolling_std(window, center=True, min_samples=2)
-            .over("unique_id", "_weekday")
-            .alias("_sd"),
-        )
-        .sort("_row")
     )
-    qty = stats["qty"].to_numpy()
-    mu = stats["_mu"].fill_null(np.nan).to_numpy()
-    sd = np.fmax(stats["_sd"].fill_null(0.0).to_numpy(), np.sqrt(np.fmax(mu, 1.0)))
-    censored = stats["sold_out"].to_numpy() & np.isfinite(mu)
+
+    def rolling(values: np.ndarray, statistic: str) -> np.ndarray:
+        column = pl.Series("_value", values, nan_to_null=True)
+        method = getattr(pl.col("_value"), f"rolling_{statistic}")
+        return (
+            ordered.with_columns(column)
+            .select(method(window, center=True, min_samples=2).over("unique_id", "_weekday"))
+            .to_series()
+            .fill_null(np.nan)
+            .to_numpy()
+        )
+
+    qty = ordered["qty"].to_numpy()
+    sold_out = ordered["sold_out"].to_numpy()
+    observed = np.where(sold_out, np.nan, qty)
+    mu_first = rolling(observed, "mean")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        variation = np.nan_to_num(rolling(observed, "std") / mu_first, nan=0.0, posinf=0.0)
+    censored = sold_out & np.isfinite(mu_first)
     adjusted = qty.copy()
-    if censored.any():
+    mu = mu_first
+    for _ in range(max(iterations, 1)):
+        if not censored.any():
+            break
+        sd = np.fmax(variation * mu, np.sqrt(np.fmax(mu, 1.0)))
         a = (qty[censored] - mu[censored]) / sd[censored]
-        # inverse Mills ratio, stable in the far tail
-        mills = np.exp(norm.logpdf(a) - norm.logsf(a))
+        mills = np.exp(norm.logpdf(a) - norm.logsf(a))  # inverse Mills ratio, tail-stable
         adjusted[censored] = np.fmax(qty[censored], mu[censored] + sd[censored] * mills)
-    return pl.Series("qty", adjusted)
+        mu = np.where(np.isfinite(mu_first), rolling(adjusted, "mean"), np.nan)
+    order = ordered["_row"].to_numpy()
+    restored = np.empty_like(adjusted)
+    restored[order] = adjusted
+    return pl.Series("qty", restored)
 
 
 def _exogenous(dates: pl.DataFrame) -> pl.DataFrame:
