@@ -1,6 +1,7 @@
 """Demand forecast benchmarks on generated data with known true demand (`ml.forecast_eval`).
 
     .venv/bin/python bench/bench_forecast.py accuracy --stores 10 --skus 10 --days 1095
+    .venv/bin/python bench/bench_forecast.py accuracy --stock-cover 0 --censoring ignore
     .venv/bin/python bench/bench_forecast.py scale --stores 100 --skus 20 --days 365
 
 `accuracy` runs the rolling-origin backtest (4 origins, 14-day horizon, scored against
@@ -32,8 +33,9 @@ def _peak_rss_mib() -> float:
 
 
 def accuracy(args: argparse.Namespace) -> None:
+    cover = None if args.stock_cover <= 0 else args.stock_cover
     history = generate_history(
-        n_stores=args.stores, n_skus=args.skus, days=args.days, seed=args.seed
+        n_stores=args.stores, n_skus=args.skus, days=args.days, seed=args.seed, stock_cover=cover
     )
     for method in args.censoring:
         started = time.perf_counter()
@@ -54,6 +56,7 @@ def accuracy(args: argparse.Namespace) -> None:
                     "censoring": method,
                     "series": args.stores * args.skus,
                     "days": args.days,
+                    "stock_cover": cover,
                     "sold_out_share": round(float(history["sold_out"].mean()), 3),
                     "wape_gain_vs_seasonal_naive": round(
                         1 - model_wape / by_method["seasonal_naive"]["wape"], 3
@@ -107,6 +110,12 @@ def main() -> None:
         command.set_defaults(function=function)
         if name == "accuracy":
             command.add_argument("--origins", type=int, default=4)
+            command.add_argument(
+                "--stock-cover",
+                type=float,
+                default=1.2,
+                help="stock as a multiple of last week's demand; 0: no stock limit",
+            )
             command.add_argument(
                 "--censoring",
                 nargs="+",
