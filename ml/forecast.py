@@ -481,8 +481,7 @@ def _model_forecast(
     }
     if 364 in lags:
         lag_transforms[364] = [RollingMean(window_size=7)]
-    # OpenMP threads spin on a busy machine: one thread is fastest for small sets
-    threads = 1 if frame.height < 500_000 else _threads()
+    threads = _threads()
     models = {
         f"q{int(q * 100)}": lgb.LGBMRegressor(
             objective="quantile",
@@ -577,13 +576,16 @@ def _calibrate(prepared: pl.DataFrame, models: dict, horizon: int) -> tuple[floa
 
 
 def _threads() -> int:
-    """LightGBM threads: `BAKEHOUSE_ML_THREADS` if set, else the CPUs available."""
+    """LightGBM threads: `BAKEHOUSE_ML_THREADS` if set, else 1.
+
+    OpenMP threads spin while they wait: on a shared machine two threads on a busy second
+    core made training 6.7 times slower than one thread (docs/ML.md), so more threads are
+    opt-in.
+    """
     import os
 
     configured = os.environ.get("BAKEHOUSE_ML_THREADS")
-    if configured:
-        return max(1, int(configured))
-    return max(1, len(os.sched_getaffinity(0)))
+    return max(1, int(configured)) if configured else 1
 
 
 def forecast_file(
