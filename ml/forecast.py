@@ -15,8 +15,9 @@ are assumed not on promotion.
 
 Censored sales: a day flagged `sold_out` only gives a lower bound `c` on demand. With
 `censoring="impute"` (default) such a day's demand is replaced by E[D | D >= c], D normal
-around the mean of the same weekday's uncensored days within four weeks either side (its
-spread from the same days, at least the Poisson spread). `"exclude"` drops those days as
+around the mean of the same weekday within four weeks either side, re-estimated with the
+imputed days (EM; see `impute_censored`). P10/P90 are widened by split-conformal factors
+found on the last `horizon` days (`_calibrate`). `"exclude"` drops sold-out days as
 training targets (their lags still see the raw sales); `"ignore"` trains on raw sales.
 
 Gaps: days missing inside a series (from its first day to the last day of the file) are
