@@ -875,6 +875,41 @@ def recommend(
     console.print(f"{customers} customers x top {k} -> {output} (method: {tuned['method']})")
 
 
+# -- forecast ------------------------------------------------------------------
+@app.command()
+def forecast(
+    history: Annotated[
+        Path,
+        typer.Option(
+            "--history",
+            help="Daily sales CSV: date, store, sku, qty [, price, on_promo, sold_out].",
+        ),
+    ],
+    horizon: Annotated[int, typer.Option("--horizon", min=1, help="Days to forecast.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", dir_okay=False, help="CSV to write: date, store, sku, p10, p50, p90."
+        ),
+    ],
+    censoring: Annotated[
+        str, typer.Option(help="Sold-out days: impute, exclude or ignore.")
+    ] = "impute",
+) -> None:
+    """Forecast daily demand (P10/P50/P90) per store x SKU from a sales history CSV."""
+    from ml.forecast import ForecastInputError, forecast_file
+
+    apply_telemetry_off()
+    if not history.is_file():
+        raise _fail(f"--history {history}: no such file")
+    try:
+        summary = forecast_file(history, output, horizon, censoring=censoring)
+    except ForecastInputError as error:
+        raise _fail(f"{history}: {error}") from None
+    console.print(str(summary))
+    console.print(f"wrote {output}")
+
+
 # -- sql -----------------------------------------------------------------------
 SQL_ROWS_SHOWN = 200
 _INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
