@@ -89,7 +89,7 @@ def init_home(settings: Settings, *, with_key_file: bool = True) -> InitResult:
     result.created = [path for path in missing if path.exists()]
     if with_key_file and not os.environ.get(pii.KEY_ENV):
         result.key_file_written = pii.ensure_key_file(settings.pii_key_file)
-    con = warehouse.connect(settings)  # installs the Delta extension into the home
+    con = warehouse.delta_connection(settings)  # installs the Delta extension into the home
     con.close()
     result.extension = warehouse.installed_extension(settings)
     return result

@@ -134,6 +134,7 @@ def nightly_homes(base: Path) -> NightlyHomes:
     if not marker.exists():
         shutil.rmtree(root, ignore_errors=True)
         logs = root / "logs"
+        _check(bakehouse(after_night_1, "init", log=logs / "init.log"), "bakehouse init")
         simulate = bakehouse(
             after_night_1,
             "simulate", "--scale", SCALE, "--seed", SEED, "--start", NIGHT_1.isoformat(),

@@ -221,7 +221,7 @@ def test_recorded_schemas_match_a_real_pipeline_lake(tmp_path: Path) -> None:
     cli = [sys.executable, "-c", "from bakehouse.cli import app; app()"]
     simulate = ["simulate", "--scale", "0.01", "--start", "2026-10-01", "--days", "2"]
     run = ["run", "--from", "2026-09-30", "--to", "2026-10-02", "--force"]
-    for command in (simulate, run):
+    for command in (["init"], simulate, run):
         done = subprocess.run([*cli, *command], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr[-3000:]
     recorded = json.loads(RECORDED.read_text())

@@ -2,8 +2,9 @@
 
 The manifest is prepared at setup, not at import: `make setup` runs
 `dagster-dbt project prepare-and-package --file orchestration/defs/gold/project.py`
-(a `dbt parse`), and `dagster dev` re-parses on start (`prepare_if_dev`). Importing
-this module reads no environment and runs nothing else.
+(a `dbt parse`). Importing this module reads no environment and runs nothing, not even
+under `dagster dev` (no `prepare_if_dev`: it would run dbt from whatever `PATH` says,
+and a model change needs `make setup` again anyway).
 """
 
 from pathlib import Path
@@ -13,4 +14,3 @@ from dagster_dbt import DbtProject
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 dbt_project = DbtProject(project_dir=REPO_ROOT, profiles_dir=REPO_ROOT, target="nightly")
-dbt_project.prepare_if_dev()
