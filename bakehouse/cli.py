@@ -180,11 +180,13 @@ def init(
 
 
 def _init(settings: Settings) -> None:
-    from bakehouse.home import init_home
+    from bakehouse.home import KeyNotWrittenError, init_home
     from bakehouse.pii import KEY_ENV
 
     try:
         result = init_home(settings)
+    except KeyNotWrittenError as error:
+        raise _fail(str(error)) from None
     except OSError as error:
         raise _fail(f"cannot create the home {settings.home}: {error.strerror or error}") from None
     state = "created" if settings.home in result.created else "ready"

@@ -65,6 +65,10 @@ def landing_contract() -> list[LandingEntry]:
     ]
 
 
+class KeyNotWrittenError(RuntimeError):
+    """`init` found a lake built with a key that is gone, and wrote no new one."""
+
+
 def init_home(settings: Settings, *, with_key_file: bool = True) -> InitResult:
     """Create (or complete) a home; idempotent, never overwrites data or a key.
 
@@ -74,8 +78,11 @@ def init_home(settings: Settings, *, with_key_file: bool = True) -> InitResult:
 
     Raises:
         OSError: the home cannot be created (e.g. a read-only parent).
+        KeyNotWrittenError: the lake was built with a key that is now missing (a new
+            one would split every identity).
     """
     from bakehouse import pii, warehouse
+    from bakehouse.preflight import stored_fingerprint
 
     result = InitResult(home=settings.home)
     wanted = [settings.home, settings.log_dir]
@@ -88,8 +95,18 @@ def init_home(settings: Settings, *, with_key_file: bool = True) -> InitResult:
         settings.home.chmod(HOME_MODE)
     result.created = [path for path in missing if path.exists()]
     if with_key_file and not os.environ.get(pii.KEY_ENV):
+        built_with = stored_fingerprint(settings)
+        if built_with is not None and not settings.pii_key_file.exists():
+            # A new random key would give every identifier a new pseudonym: refuse.
+            raise KeyNotWrittenError(
+                f"the lake at {settings.lake} was built with a key (fingerprint "
+                f"{built_with[:12]}…) that is missing: restore {settings.pii_key_file} or set "
+                "BAKEHOUSE_PII_KEY; `bakehouse rekey` rotates it deliberately"
+            )
         result.key_file_written = pii.ensure_key_file(settings.pii_key_file)
     con = warehouse.delta_connection(settings)  # installs the Delta extension into the home
     con.close()
+    if not settings.warehouse.exists():  # analysts can open it from day one (no views yet)
+        warehouse.refresh_views(settings)
     result.extension = warehouse.installed_extension(settings)
     return result

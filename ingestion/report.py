@@ -12,6 +12,7 @@ import polars as pl
 from bakehouse.config import Settings
 from bakehouse.lake import Lake
 from ingestion.common.files import (
+    LandingFile,
     Readiness,
     Waiting,
     contract_problems,
@@ -278,7 +279,26 @@ def landing_notices(
     for problem in contract_problems(settings.landing):
         if problem.kind != "unknown_file_name":
             notices.append(Notice("warning", f"ignored {problem.message}"))
-    return sorted(notices, key=lambda n: n.severity != "error")
+    # Before completeness has a baseline (a fresh lake), a date with no file is still said.
+    dated = {f.business_date for f in landing_files if f.feed is not None and not _monthly(f)}
+    said = {n.message for n in notices}
+    for day in sorted(set(dates) - dated):
+        message = f"{day}: no landing files at all"
+        if message not in said:
+            notices.append(Notice("warning", message))
+    return sorted(notices, key=_priority)
+
+
+def _monthly(landing_file: LandingFile) -> bool:
+    return landing_file.feed is not None and landing_file.feed.arrival == "monthly"
+
+
+def _priority(notice: Notice) -> tuple[int, int]:
+    """Few and actionable first: files ignored or waiting, dates without files; then
+    errors, then the rest (a long list of overdue files must not hide them)."""
+    first = ("ignored ", "waiting ")
+    urgent = notice.message.startswith(first) or notice.message.endswith("no landing files at all")
+    return (0 if urgent else 1, 0 if notice.severity == "error" else 1)
 
 
 def _days(count: int) -> str:

@@ -80,6 +80,24 @@ def test_init_with_the_key_variable_set_writes_no_key_file(settings: Settings) -
     assert f"home ready: {settings.home}" in result.output
 
 
+def test_init_refuses_a_new_key_for_a_lake_built_with_a_missing_one(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from bakehouse.preflight import record_fingerprint
+
+    monkeypatch.delenv("BAKEHOUSE_PII_KEY", raising=False)
+    home = tmp_path / "built"
+    assert invoke("init", "--home", str(home)).exit_code == 0
+    built = Settings(home=home)
+    record_fingerprint(built, (home / "pii.key").read_bytes())
+    (home / "pii.key").rename(tmp_path / "moved.key")
+    result = invoke("init", "--home", str(home))
+    assert result.exit_code == 2
+    assert "was built with a key" in one_line(result.output)
+    assert "restore" in one_line(result.output)
+    assert not (home / "pii.key").exists()
+
+
 # -- preflight through the CLI -------------------------------------------------------------
 def test_run_on_a_missing_home_fails_in_one_line_and_creates_nothing(
     tmp_path: Path, monkeypatch

@@ -114,7 +114,7 @@ def plan_requests(
 @dg.sensor(
     job=bronze_job,
     minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=dg.DefaultSensorStatus.STOPPED,  # like the schedules: turn it on
     description="Runs bronze for the business dates of new, late or re-exported landing files.",
 )
 def bronze_landing_sensor(

@@ -121,3 +121,24 @@ def test_misnamed_file_is_rejected_with_the_expected_pattern(
             "source folder; expected landing/meituan/meituan_orders_<yyyymmdd>.xlsx",
         )
     ]
+
+
+def test_a_date_without_files_is_a_warning_even_on_a_fresh_lake(settings: Settings) -> None:
+    """Completeness needs a baseline; the summary must not wait for one to say it."""
+    from datetime import date
+
+    day = date(2026, 10, 3)
+    notices = landing_notices(settings, [day])
+    assert [(n.severity, n.message) for n in notices] == [
+        ("warning", "2026-10-03: no landing files at all")
+    ]
+
+
+def test_ignored_files_come_before_a_long_list_of_errors(settings: Settings) -> None:
+    """Overdue files of other days must not push a misplaced file out of the panel."""
+    from datetime import date
+
+    (settings.landing / "Meituan").mkdir(parents=True)
+    (settings.landing / "Meituan" / "meituan_orders_20261102.xlsx").write_bytes(b"x")
+    notices = landing_notices(settings, [date(2026, 11, 2)])
+    assert notices[0].message.startswith("ignored landing/Meituan/meituan_orders_20261102.xlsx")
