@@ -1025,7 +1025,10 @@ def ui_dagster(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000,
 ) -> None:
     """Start `dagster dev` on this home's instance (workspace.yaml), at 127.0.0.1 only."""
+    from bakehouse.home import ensure_lake_pool
+
     settings = _settings()
+    ensure_lake_pool(settings)  # before the daemon's first backfill can start writers
     command, cwd = ui_command("dagster", settings, port)
     console.print(f"Dagster UI: http://127.0.0.1:{port}  (Ctrl-C stops it)")
     raise typer.Exit(subprocess.call(command, env=_ui_environment(settings), cwd=cwd))

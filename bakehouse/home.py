@@ -108,5 +108,16 @@ def init_home(settings: Settings, *, with_key_file: bool = True) -> InitResult:
     con.close()
     if not settings.warehouse.exists():  # analysts can open it from day one (no views yet)
         warehouse.refresh_views(settings)
+    ensure_lake_pool(settings)
     result.extension = warehouse.installed_extension(settings)
     return result
+
+
+def ensure_lake_pool(settings: Settings) -> None:
+    """The instance's one-lake-writer pool limit, set before any backfill is launched."""
+    import dagster as dg
+
+    from orchestration import partitions
+
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        partitions.ensure_lake_pool(instance)

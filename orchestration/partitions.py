@@ -50,6 +50,17 @@ def why_not_a_business_date(day: date, today: date) -> str | None:
     return None if finding.ok else finding.detail
 
 
+def ensure_lake_pool(instance: dg.DagsterInstance) -> None:
+    """Give the lake pool its limit (the instance's `default_limit`, 1) in storage now.
+
+    Dagster's run queue learns a pool's limit only in the iteration after it first
+    meets a queued run of that pool, so a first backfill of N dates could start N
+    writers at once. `bakehouse init`, `bakehouse run` and `bakehouse ui dagster` call
+    this first; it is idempotent.
+    """
+    instance.event_log_storage.initialize_concurrency_limit_to_default(LAKE_POOL)
+
+
 def add_business_dates(instance: dg.DagsterInstance, days: Iterable[date]) -> list[str]:
     """Add these dates to the partition set if missing; the keys added."""
     keys = sorted({d.isoformat() for d in days})

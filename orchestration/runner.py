@@ -87,7 +87,7 @@ def run_nights(
     from dagster._core.execution.api import execute_run_iterator
     from dagster._core.remote_origin import RemoteRepositoryOrigin
 
-    from orchestration.partitions import add_business_dates
+    from orchestration.partitions import add_business_dates, ensure_lake_pool
 
     settings.ensure_dirs()
     apply_telemetry_off()
@@ -108,6 +108,7 @@ def run_nights(
     total_steps = len(job_def.nodes_in_topological_order)
     results: list[NightResult] = []
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        ensure_lake_pool(instance)
         for business_date in sorted(set(dates)):
             started = time.perf_counter()
             key = business_date.isoformat()

@@ -27,7 +27,7 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
 from dagster_graphql.test.utils import execute_dagster_graphql
 
 from bakehouse.config import LAKE_WRITE_TAGS, Settings
-from orchestration.partitions import LAKE_POOL, add_business_dates
+from orchestration.partitions import LAKE_POOL, add_business_dates, ensure_lake_pool
 from tests.conftest import REPO_ROOT
 from tests.ingestion.conftest import copy_landing, ledger, read_table
 
@@ -106,6 +106,7 @@ def test_ui_backfill_runs_every_date_one_lake_writer_at_a_time(
         ) as workspace,
         QueuedRunCoordinatorDaemon(interval_seconds=1) as run_queue,
     ):
+        ensure_lake_pool(instance)  # as `bakehouse init` / `ui dagster` do for a home
         # the dates exist once their files landed (the landing sensor adds them)
         add_business_dates(instance, [date.fromisoformat(p) for p in PARTITIONS])
         request_context = workspace.create_request_context()
