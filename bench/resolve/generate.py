@@ -31,20 +31,10 @@ from typing import Any
 
 import polars as pl
 
+from bakehouse.resolve.records import INPUT_COLUMNS
+
 KINDS = ("typo", "nickname", "crowd", "chinese")
-COLUMNS = (
-    "record_id",
-    "source",
-    "name",
-    "phone",
-    "email",
-    "birthday",
-    "gender",
-    "address",
-    "city",
-    "postcode",
-    "true_id",
-)
+COLUMNS = (*INPUT_COLUMNS, "true_id")  # what `bakehouse resolve` reads, plus the truth
 
 _SURNAMES = [
     "smith",
